@@ -1,0 +1,1 @@
+"""Assay chemistry: % lysis from each readout's controls, and plate quality control."""

@@ -1,0 +1,1 @@
+"""Figures: one theme, one function per figure returning a plotnine ``ggplot``."""

@@ -1,0 +1,83 @@
+"""Lysis against E:T with fitted curves, one figure per target."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from plotnine import (
+    aes,
+    facet_wrap,
+    geom_errorbar,
+    geom_line,
+    geom_point,
+    ggplot,
+    labs,
+    scale_colour_manual,
+    scale_x_log10,
+)
+
+from killcurve.figures.theme import theme_killcurve
+
+#: Facet label used when a curve has no stage or cryo value.
+UNSET = "-"
+
+
+def replicate_means(wells: pl.DataFrame) -> pl.DataFrame:
+    """Mean and SD of % lysis per curve and E:T over non-excluded sample wells."""
+    return (
+        wells.filter((pl.col("role") == "sample") & ~pl.col("excluded"))
+        .group_by("product", "lot", "target", "stage", "cryo", "batch", "et_ratio")
+        .agg(
+            pl.col("pct_lysis").mean().alias("mean"),
+            pl.col("pct_lysis").std().fill_null(0.0).alias("sd"),
+            pl.len().alias("n"),
+        )
+        .sort("product", "lot", "et_ratio")
+    )
+
+
+def _panel(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.concat_str(
+            [pl.col("stage").fill_null(UNSET), pl.col("cryo").fill_null(UNSET)], separator=" · "
+        ).alias("panel"),
+        pl.concat_str([pl.col("product"), pl.col("lot")], separator=" ").alias("curve"),
+    )
+
+
+def plot_target_curves(
+    means: pl.DataFrame,
+    grid: pl.DataFrame,
+    target: str,
+    colours: dict[str, str],
+    order: Sequence[str] = (),
+) -> ggplot:
+    """% lysis (mean ± SD of replicate wells) and fitted 4PL per lot against E:T (log axis).
+
+    One panel per stage · cryo state; colour = product, one line per lot.
+    """
+    pts = _panel(means.filter(pl.col("target") == target)).to_pandas()
+    lines = _panel(grid.filter(pl.col("target") == target)).to_pandas()
+    return (
+        ggplot()
+        + geom_line(lines, aes("et_ratio", "pct_lysis", colour="product", group="curve"), size=0.5)
+        + geom_errorbar(
+            pts,
+            aes("et_ratio", ymin="mean - sd", ymax="mean + sd", colour="product"),
+            width=0.05,
+            size=0.3,
+        )
+        + geom_point(pts, aes("et_ratio", "mean", colour="product", shape="lot"), size=1.3)
+        + scale_x_log10()
+        + scale_colour_manual(values=colours, breaks=[p for p in order if p in colours] or None)
+        + facet_wrap("panel")
+        + labs(
+            x="E:T ratio (effector:target, log scale)",
+            y="specific lysis (%)",
+            colour="product",
+            shape="lot",
+            title=f"{target}: % lysis vs E:T, 4PL fit per lot (points: mean ± SD of wells)",
+        )
+        + theme_killcurve()
+    )

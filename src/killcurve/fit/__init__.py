@@ -1,0 +1,1 @@
+"""Curve fitting: models of % lysis against the titration axis (E:T), per curve and in batches."""

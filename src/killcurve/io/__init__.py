@@ -1,0 +1,1 @@
+"""Reading study inputs: plate-reader exports, wellmap layouts, the samplesheet."""

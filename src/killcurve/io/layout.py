@@ -1,0 +1,123 @@
+"""Plate layouts: wellmap TOML files that say what each well holds.
+
+Well fields (see ``config/README.md``): ``role`` for every used well, and for
+``sample`` wells ``product``, ``lot``, ``target``, ``et_ratio`` (effector cells
+per target cell: 10 means 10:1), optionally ``stage`` and ``cryo``. Fields may
+also come from the samplesheet (one value for the whole plate).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import wellmap
+
+from killcurve.errors import KillcurveInputError
+
+#: Roles a well may have.
+ROLES = ("sample", "target_only", "max_lysis", "background", "effector_only")
+#: Values the ``cryo`` field may take.
+CRYO_STATES = ("fresh", "post_thaw")
+#: Fields every sample well needs (from the layout or the samplesheet).
+SAMPLE_FIELDS = ("product", "lot", "target", "et_ratio")
+#: Curve-defining text fields that are filled with null when a study does not use them.
+OPTIONAL_TEXT_FIELDS = ("stage", "cryo")
+
+_WELLMAP_INTERNAL = ("well0", "row_i", "col_j")
+
+
+def read_layout(path: Path) -> pl.DataFrame:
+    """Load a wellmap layout as one row per defined well.
+
+    Columns: ``well`` (``A1``), ``row`` (``A``), ``col`` (Int32), ``role`` and
+    every field the layout defines. ``et_ratio`` is Float64 when present.
+    Raises :class:`KillcurveInputError` naming the file when it cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise KillcurveInputError(
+            f"layout {path}: file not found. Check the samplesheet's layout column "
+            "(paths are relative to the study directory)."
+        )
+    try:
+        frame = wellmap.load(str(path))
+    except Exception as err:  # wellmap reports TOML and layout errors with its own types
+        message = " ".join(str(err).split())
+        raise KillcurveInputError(
+            f"layout {path}: not a valid wellmap layout: {message}. "
+            "See https://wellmap.readthedocs.io for the file format."
+        ) from None
+    if frame.empty:
+        raise KillcurveInputError(f"layout {path}: defines no wells. Add [block]/[well] tables.")
+    layout = pl.from_pandas(frame.drop(columns=[c for c in _WELLMAP_INTERNAL if c in frame]))
+    layout = layout.with_columns(pl.col("col").cast(pl.Int32))
+    if "et_ratio" in layout.columns:
+        if layout.schema["et_ratio"] not in (pl.Float64, pl.Int64, pl.Float32, pl.Int32):
+            bad = layout.filter(
+                pl.col("et_ratio").is_not_null()
+                & pl.col("et_ratio").cast(pl.Float64, strict=False).is_null()
+            )
+            well = bad["well"][0] if bad.height else "?"
+            raise KillcurveInputError(
+                f"layout {path} well {well}: et_ratio must be a number (10 means 10:1), "
+                f"got {bad['et_ratio'][0] if bad.height else '?'!r}."
+            )
+        layout = layout.with_columns(pl.col("et_ratio").cast(pl.Float64))
+    return layout
+
+
+def check_layout(layout: pl.DataFrame, where: str) -> None:
+    """Check roles and sample fields of a layout already merged with plate metadata.
+
+    ``where`` names the plate and layout file in messages. Raises
+    :class:`KillcurveInputError` on: a used well without role, an unknown role,
+    a sample well missing a required field, an E:T that is missing, zero,
+    negative or not finite, or a ``cryo`` value other than fresh/post_thaw.
+    """
+    if "role" not in layout.columns:
+        raise KillcurveInputError(f"{where}: no well has a 'role'. Give every used well a role.")
+    no_role = layout.filter(pl.col("role").is_null())
+    if no_role.height:
+        raise KillcurveInputError(
+            f"{where}: wells {_wells(no_role)} have fields but no role. "
+            f"Give them one of: {', '.join(ROLES)}."
+        )
+    unknown = layout.filter(~pl.col("role").is_in(ROLES))
+    if unknown.height:
+        raise KillcurveInputError(
+            f"{where} well {unknown['well'][0]}: unknown role {unknown['role'][0]!r}. "
+            f"Roles are: {', '.join(ROLES)}."
+        )
+    samples = layout.filter(pl.col("role") == "sample")
+    for field in SAMPLE_FIELDS:
+        if field not in layout.columns:
+            raise KillcurveInputError(
+                f"{where}: sample wells have no {field!r}. Add it to the layout "
+                "(or as a samplesheet column when it is the same for the whole plate)."
+            )
+        missing = samples.filter(pl.col(field).is_null())
+        if missing.height:
+            raise KillcurveInputError(
+                f"{where}: sample wells {_wells(missing)} have no {field!r}. "
+                "Set it in the layout for those wells."
+            )
+    bad_et = samples.filter(~(pl.col("et_ratio").is_finite() & (pl.col("et_ratio") > 0)))
+    if bad_et.height:
+        raise KillcurveInputError(
+            f"{where} well {bad_et['well'][0]}: et_ratio {bad_et['et_ratio'][0]} is not a "
+            "positive number. E:T is effector cells per target cell (10 means 10:1)."
+        )
+    if "cryo" in layout.columns:
+        bad_cryo = samples.filter(pl.col("cryo").is_not_null() & ~pl.col("cryo").is_in(CRYO_STATES))
+        if bad_cryo.height:
+            raise KillcurveInputError(
+                f"{where} well {bad_cryo['well'][0]}: cryo {bad_cryo['cryo'][0]!r} is not one "
+                f"of {', '.join(CRYO_STATES)}."
+            )
+
+
+def _wells(frame: pl.DataFrame, most: int = 6) -> str:
+    wells = frame["well"].to_list()
+    text = ", ".join(wells[:most])
+    return text + (f" (+{len(wells) - most} more)" if len(wells) > most else "")

@@ -1,0 +1,1 @@
+"""Human-facing outputs: the HTML report."""

@@ -1,0 +1,73 @@
+"""The methods text and provenance table of the report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from killcurve import __version__
+
+#: One sentence per stage, stating formulas and conventions.
+METHODS = (
+    "Luciferase readout: % lysis = 100 × (1 − (S − B)/(T − B)), S = well signal, "
+    "T = mean target_only, B = mean background (0 when absent), per plate.",
+    "Release readout (calcein, europium, 51Cr): % lysis = 100 × (S − T)/(M − T), "
+    "T = mean target_only (spontaneous), M = mean max_lysis, per plate.",
+    "Plate QC: Z′ = 1 − 3(σ_T + σ_C)/|μ_T − μ_C| between target_only and max_lysis "
+    "(background when a luciferase plate has no max_lysis); control CV = 100 × SD/mean. "
+    "Failed plates' sample wells are excluded from fits when qc.exclude_failed_plates is true.",
+    "Curves: 4-parameter log-logistic y = bottom + (top − bottom)/(1 + (et50/x)^hill), "
+    "x = E:T, fitted by least squares (Levenberg–Marquardt) to every non-excluded replicate "
+    "well; 95 % CI of et50 = exp(ln et50 ± t(0.975, n − 4)·SE), SE from s²(J′J)⁻¹.",
+    "et_at_50: the E:T at which the fitted curve reaches 50 % lysis, blank when not within the "
+    "tested range; AUC: trapezoid of mean % lysis over log2(E:T).",
+    "Comparisons: ratio of et50 test/reference; with ≥ 2 curves per product, Welch's t-test on "
+    "ln et50 (CI and p-value); otherwise a Wald interval from the fits' standard errors.",
+)
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def provenance(inputs: Sequence[Path], config: dict[str, Any]) -> dict[str, str]:
+    """Versions, the config's hash and a combined hash of the input files.
+
+    ``provenance id`` = first 12 hex digits of SHA-256 over the sorted
+    (path, file hash) pairs, the normalised config (sorted-key JSON) and the
+    killcurve version.
+    """
+    files = {str(p): sha256(Path(p)) for p in sorted({str(p) for p in inputs})}
+    config_json = json.dumps(config, sort_keys=True, default=str)
+    combined = hashlib.sha256(
+        json.dumps([files, config_json, __version__], sort_keys=True).encode()
+    ).hexdigest()
+    return {
+        "provenance id": combined[:12],
+        "killcurve": __version__,
+        "snakemake": _version("snakemake"),
+        "polars": _version("polars"),
+        "scipy": _version("scipy"),
+        "statsmodels": _version("statsmodels"),
+        "plotnine": _version("plotnine"),
+        "python": platform.python_version(),
+        "config sha256": hashlib.sha256(config_json.encode()).hexdigest(),
+        "input files": str(len(files)),
+    }

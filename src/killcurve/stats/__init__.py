@@ -1,0 +1,1 @@
+"""Statistics on fitted curves: product comparisons."""

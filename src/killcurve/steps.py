@@ -1,0 +1,158 @@
+"""The pipeline's stages as file-to-file functions, one per Snakemake rule.
+
+Each takes paths and plain values (no Snakemake objects), so the same stage
+runs from a notebook or a test: ``workflow/scripts/*.py`` only adapt
+``snakemake.input``/``output``/``params`` to these calls. Outputs are written
+to a temporary name and renamed, so a failed stage leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from killcurve.assay.lysis import compute_lysis
+from killcurve.assay.qc import exclude_failed_plates, plate_qc
+from killcurve.errors import KillcurveInputError
+from killcurve.fit.curves import curve_grid, fit_curves
+from killcurve.io.samplesheet import check_files, read_samplesheet
+from killcurve.stats.compare import compare_products
+from killcurve.wells import load_wells
+
+
+def target_slug(target: str) -> str:
+    """File-name-safe form of a target name: ``SHP-77`` stays, ``B cell/x`` → ``B_cell_x``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", target).strip("_") or "target"
+
+
+def _partial(path: Path) -> Path:
+    """Temporary name beside ``path`` (same suffix, so writers pick the same format)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.partial{path.suffix}")
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = _partial(path)
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """CSV for people: list columns joined with ``;``, floats at full precision."""
+    flat = frame.with_columns(
+        pl.col(c).list.join(";") for c, t in frame.schema.items() if t == pl.List(pl.String)
+    )
+    _atomic(path, lambda p: flat.write_csv(p))
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """Parquet for data, zstd-compressed, without row-group statistics (stable bytes)."""
+    _atomic(path, lambda p: frame.write_parquet(p, compression="zstd", statistics=False))
+
+
+def collect_wells(
+    samplesheet: Path, study_dir: Path, wells_out: Path, qc_out: Path, qc: dict[str, Any]
+) -> None:
+    """Read plates, compute % lysis and QC; write ``wells.parquet`` and ``plate_qc.csv``."""
+    sheet = read_samplesheet(samplesheet)
+    check_files(sheet, study_dir)
+    wells = compute_lysis(load_wells(sheet, study_dir))
+    table = plate_qc(wells, qc["min_z_prime"], qc["max_control_cv_pct"])
+    if qc["exclude_failed_plates"]:
+        wells = exclude_failed_plates(wells, table)
+    write_parquet(wells, wells_out)
+    write_csv(table, qc_out)
+
+
+def fit(wells: Path, model: str, csv_out: Path, parquet_out: Path) -> None:
+    """Fit every curve; write ``curves.csv`` and ``curves.parquet``."""
+    curves = fit_curves(pl.read_parquet(wells), model)
+    write_parquet(curves, parquet_out)
+    write_csv(curves, csv_out)
+
+
+def compare(curves: Path, comparisons: Sequence[dict[str, Any]], csv_out: Path) -> None:
+    """Run the configured comparisons; write ``comparisons.csv``."""
+    write_csv(compare_products(pl.read_parquet(curves), comparisons), csv_out)
+
+
+def plot_curves(
+    wells: Path, curves: Path, slug: str, pdf: Path, png: Path, order: Sequence[str]
+) -> None:
+    """Lysis-vs-E:T figure of the target whose :func:`target_slug` is ``slug``."""
+    from killcurve.figures.curves import plot_target_curves, replicate_means
+    from killcurve.figures.save import save_figure
+    from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
+
+    well_table = pl.read_parquet(wells)
+    fits = pl.read_parquet(curves)
+    targets = {target_slug(t): t for t in fits["target"].unique().to_list()}
+    target = targets[slug]
+    colours = product_colours(fits["product"].unique().to_list(), order)
+    plot = plot_target_curves(replicate_means(well_table), curve_grid(fits), target, colours, order)
+    n_panels = fits.filter(pl.col("target") == target).select("stage", "cryo").n_unique()
+    height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
+    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
+    save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
+    os.replace(tmp_pdf, pdf)
+    os.replace(tmp_png, png)
+
+
+def report(
+    study: str,
+    qc: Path,
+    curves: Path,
+    comparisons: Path,
+    figures: Sequence[Path],
+    inputs: Sequence[Path],
+    config: dict[str, Any],
+    html_out: Path,
+) -> None:
+    """Write the self-contained HTML report; ``inputs`` are hashed for its provenance table."""
+    from killcurve.report.html import Figure, render_report
+    from killcurve.report.methods import METHODS, provenance
+
+    fits = pl.read_parquet(curves)
+    by_slug = {target_slug(t): t for t in fits["target"].unique().to_list()}
+    items = []
+    for png in sorted(figures):
+        target = by_slug.get(Path(png).stem.removeprefix("curves_"), Path(png).stem)
+        sub = fits.filter(pl.col("target") == target)
+        items.append(
+            Figure(
+                Path(png),
+                f"{target}: specific lysis against E:T ratio; points are the mean ± SD of "
+                f"replicate wells, lines the 4PL fit per lot ({sub.height} curves, "
+                f"{sub['n_points'].sum()} wells).",
+            )
+        )
+    page = render_report(
+        study,
+        pl.read_csv(qc),
+        fits,
+        pl.read_csv(comparisons, infer_schema_length=None),
+        items,
+        METHODS,
+        provenance(inputs, config),
+    )
+    _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
+
+
+def run(step: Callable[..., None], log: Path | None = None, **kwargs: Any) -> None:
+    """Run a stage; on bad input print the message (no traceback) and exit with status 1."""
+    try:
+        step(**kwargs)
+    except KillcurveInputError as err:
+        message = f"killcurve: error: {err}\n"
+        if log is not None:
+            Path(log).parent.mkdir(parents=True, exist_ok=True)
+            Path(log).write_text(message)
+        sys.stderr.write(message)
+        raise SystemExit(1) from None

@@ -1,0 +1,163 @@
+"""The well table: readings + layout + samplesheet metadata, one row per used well.
+
+This is the first stage of the pipeline (:func:`load_wells`). Every well the
+layout defines becomes a row; wells of the export the layout does not use are
+dropped. Nothing is dropped silently after that: wells that cannot be used are
+kept with ``excluded = true`` and an ``exclusion_reason``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from killcurve.assay.lysis import REQUIRED_CONTROLS
+from killcurve.errors import KillcurveInputError
+from killcurve.io.layout import OPTIONAL_TEXT_FIELDS, check_layout, read_layout
+from killcurve.io.readers import read_export
+from killcurve.io.samplesheet import FILE_COLUMNS, resolve_in_study
+
+#: Leading columns of ``wells.parquet``, in order; other metadata follows.
+WELL_COLUMNS = (
+    "plate_id",
+    "well",
+    "row",
+    "col",
+    "signal",
+    "flag",
+    "role",
+    "product",
+    "lot",
+    "target",
+    "stage",
+    "cryo",
+    "et_ratio",
+    "readout",
+    "batch",
+    "assay_date",
+)
+#: Trailing columns of ``wells.parquet``.
+TRAILING_COLUMNS = ("file", "layout", "excluded", "exclusion_reason")
+#: Samplesheet columns that select one plate/read inside a multi-plate export.
+SELECT_COLUMNS = ("plate_index", "read")
+
+
+def plate_layout(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
+    """The layout of one plate with the samplesheet's plate-wide fields merged in, checked.
+
+    A field set both in the samplesheet and the layout must agree on every
+    well where the layout sets it; otherwise the plate is refused.
+    """
+    plate = sheet_row["plate_id"]
+    path = resolve_in_study(study_dir, sheet_row["layout"], f"plate {plate} layout")
+    where = f"plate {plate} (layout {sheet_row['layout']})"
+    layout = read_layout(path)
+    for column, value in sheet_row.items():
+        if column in (*FILE_COLUMNS, *SELECT_COLUMNS, "plate_id") or value in (None, ""):
+            continue
+        if column in layout.columns:
+            clash = layout.filter(
+                pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != value)
+            )
+            if clash.height:
+                raise KillcurveInputError(
+                    f"{where}: {column!r} is {value!r} in the samplesheet but "
+                    f"{clash[column][0]!r} in the layout (well {clash['well'][0]}). "
+                    "Set it in one place only."
+                )
+            layout = layout.with_columns(pl.col(column).cast(pl.String).fill_null(value))
+        else:
+            layout = layout.with_columns(pl.lit(value).alias(column))
+    for column in OPTIONAL_TEXT_FIELDS:
+        if column not in layout.columns:
+            layout = layout.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    check_layout(layout, where)
+    present = set(layout["role"].unique().to_list())
+    readout = sheet_row["readout"]
+    lacking = [r for r in REQUIRED_CONTROLS[readout] if r not in present]
+    if lacking:
+        raise KillcurveInputError(
+            f"{where}: no {' or '.join(lacking)} wells; readout {readout!r} needs "
+            f"{', '.join(REQUIRED_CONTROLS[readout])} controls on every plate. "
+            "Add them to the layout."
+        )
+    return layout
+
+
+def _select_reads(readings: pl.DataFrame, sheet_row: dict[str, str], source: str) -> pl.DataFrame:
+    """Keep the plate/read the samplesheet asks for; a file with several needs a choice."""
+    for column in SELECT_COLUMNS:
+        value = sheet_row.get(column)
+        if value not in (None, ""):
+            readings = readings.filter(pl.col(column).cast(pl.String) == value)
+            if readings.height == 0:
+                raise KillcurveInputError(
+                    f"plate {sheet_row['plate_id']}: {source} has no {column} {value!r}. "
+                    "Check the samplesheet's plate_index/read columns."
+                )
+    parts = readings.select("plate_index", "read").unique().sort("plate_index", "read")
+    if parts.height > 1:
+        listing = ", ".join(f"plate_index {p} read {r!r}" for p, r in parts.iter_rows())
+        raise KillcurveInputError(
+            f"plate {sheet_row['plate_id']}: {source} holds several plates/reads ({listing}). "
+            "Add plate_index and/or read columns to the samplesheet to choose one."
+        )
+    return readings
+
+
+def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
+    """Read one plate's export and join it to its checked layout.
+
+    Refuses: layout wells outside the export's plate, layout wells whose
+    reading is empty or not a number. Overflow/saturated wells are kept,
+    excluded, with reason ``overflow``.
+    """
+    plate = sheet_row["plate_id"]
+    layout = plate_layout(sheet_row, study_dir)
+    path = resolve_in_study(study_dir, sheet_row["file"], f"plate {plate} file")
+    try:
+        export = read_export(path, sheet_row.get("format") or "grid_csv")
+    except KillcurveInputError as err:
+        raise KillcurveInputError(f"plate {plate}: {err}") from None
+    source = f"file {sheet_row['file']}"
+    readings = _select_reads(export.data, sheet_row, source)
+    joined = layout.drop("row", "col").join(
+        readings.select("well", "row", "col", "signal", "flag", "raw"), on="well", how="left"
+    )
+    outside = joined.filter(pl.col("row").is_null())
+    if outside.height:
+        raise KillcurveInputError(
+            f"plate {plate}: layout {sheet_row['layout']} uses wells {outside['well'][0]}… "
+            f"that {source} does not have ({readings.height} wells read). "
+            "Is the layout for another plate size?"
+        )
+    unreadable = joined.filter(pl.col("flag").is_in(["empty", "not_numeric"]))
+    if unreadable.height:
+        row = unreadable.row(0, named=True)
+        raise KillcurveInputError(
+            f"plate {plate} well {row['well']} ({row['role']}): reading {row['raw']!r} in "
+            f"{source} is {'empty' if row['flag'] == 'empty' else 'not a number'}. "
+            "Fix the export (decimal point, not comma), or drop the well from the layout."
+        )
+    overflow = pl.col("flag").eq_missing(pl.lit("overflow"))
+    return joined.drop("raw").with_columns(
+        pl.lit(plate).alias("plate_id"),
+        pl.lit(sheet_row["file"]).alias("file"),
+        pl.lit(sheet_row["layout"]).alias("layout"),
+        overflow.alias("excluded"),
+        pl.when(overflow).then(pl.lit("overflow")).otherwise(None).alias("exclusion_reason"),
+    )
+
+
+def load_wells(sheet: pl.DataFrame, study_dir: Path) -> pl.DataFrame:
+    """The well table of a whole study: :func:`plate_wells` for every samplesheet row."""
+    plates = [plate_wells(row, study_dir) for row in sheet.iter_rows(named=True)]
+    wells = pl.concat(plates, how="diagonal_relaxed")
+    extra = [c for c in wells.columns if c not in (*WELL_COLUMNS, *TRAILING_COLUMNS)]
+    for column in WELL_COLUMNS:
+        if column not in wells.columns:
+            wells = wells.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    return wells.select(*WELL_COLUMNS, *sorted(extra), *TRAILING_COLUMNS).sort(
+        "plate_id", "row", "col"
+    )

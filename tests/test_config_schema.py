@@ -1,0 +1,52 @@
+"""The config schema: required keys, defaults, typos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
+
+
+def _config() -> dict:
+    return yaml.safe_load((REPO / "config/config.yaml").read_text())
+
+
+def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
+    config = _config()
+    del config["qc"]
+    validate(config, SCHEMA)
+    assert config["qc"] == {
+        "min_z_prime": 0.5,
+        "max_control_cv_pct": 20,
+        "exclude_failed_plates": True,
+    }
+    assert config["fit"] == {"model": "4pl"}
+
+
+def test_missing_plates_is_refused_naming_the_key() -> None:
+    config = _config()
+    del config["plates"]
+    with pytest.raises(WorkflowError, match="'plates' is a required property"):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.update(plate="x"), "'plate' was unexpected"),
+        (lambda c: c["comparisons"][0]["by"].append("colour"), "'colour' is not one of"),
+        (lambda c: c["fit"].update(model="5pl"), "'5pl' is not one of"),
+        (lambda c: c["qc"].update(min_z_prime="high"), "'high' is not of type 'number'"),
+    ],
+)
+def test_typos_and_wrong_types_are_refused(edit, message: str) -> None:
+    config = _config()
+    edit(config)
+    with pytest.raises(WorkflowError, match=message):
+        validate(config, SCHEMA)

@@ -1,0 +1,110 @@
+"""The workflow end to end with Snakemake, on copies of the bundled example."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2"]
+TABLES = ("wells.parquet", "plate_qc.csv", "curves.csv", "comparisons.csv")
+
+pytestmark = pytest.mark.workflow
+
+
+def run_study(study: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(study)], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_example_produces_the_output_contract(example_study: Path) -> None:
+    done = run_study(example_study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    res = example_study / "results"
+    for name in TABLES:
+        assert (res / "tables" / name).is_file()
+    for target in ("K562", "SHP-77"):
+        assert (res / f"figures/curves_{target}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert (res / f"figures/curves_{target}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (res / "report.html").read_text()
+    assert '<h2 id="comparisons">' in html and html.count("data:image/png;base64") == 2
+    wells = pl.read_parquet(res / "tables/wells.parquet")
+    assert wells.height == 8 * 84
+    assert {
+        "plate_id",
+        "well",
+        "row",
+        "col",
+        "signal",
+        "role",
+        "product",
+        "lot",
+        "target",
+        "stage",
+        "cryo",
+        "et_ratio",
+        "batch",
+        "assay_date",
+        "operator",
+        "pct_lysis",
+        "excluded",
+        "exclusion_reason",
+    } <= set(wells.columns)
+    qc = pl.read_csv(res / "tables/plate_qc.csv")
+    assert qc.columns[:1] == ["plate_id"] and qc["pass"].all()
+    curves = pl.read_csv(res / "tables/curves.csv")
+    assert curves.columns[:8] == [
+        "curve_id",
+        "product",
+        "lot",
+        "target",
+        "stage",
+        "cryo",
+        "batch",
+        "readout",
+    ]
+    assert curves.height == 16
+    comps = pl.read_csv(res / "tables/comparisons.csv")
+    assert comps.columns[:3] == ["comparison", "target", "cryo"]
+    assert comps.height == 6
+
+
+def test_second_study_with_directory_flag(example_study: Path) -> None:
+    sheet = example_study / "config/plates.tsv"
+    lines = sheet.read_text().splitlines(keepends=True)
+    sheet.write_text("".join(line for line in lines if not line.startswith("P08\t")))
+    cfg = example_study / "config/config.yaml"
+    cfg.write_text(cfg.read_text().replace("neuk203_vs_neuk200_by_target\n", "renamed_pooled\n"))
+    done = run_study(example_study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    wells = pl.read_parquet(example_study / "results/tables/wells.parquet")
+    assert sorted(wells["plate_id"].unique()) == [f"P0{i}" for i in range(1, 8)]
+    comps = pl.read_csv(example_study / "results/tables/comparisons.csv")
+    assert set(comps["comparison"]) == {"neuk203_vs_neuk200_by_target_and_thaw", "renamed_pooled"}
+    assert not (REPO / "results/tables/.wells.parquet.partial.parquet").exists()
+
+
+def test_missing_plate_file_stops_naming_the_plate(example_study: Path) -> None:
+    sheet = example_study / "config/plates.tsv"
+    sheet.write_text(sheet.read_text().replace("config/data/P03.csv", "config/data/P03_typo.csv"))
+    done = run_study(example_study)
+    assert done.returncode != 0
+    assert "plate P03: file 'config/data/P03_typo.csv' does not exist" in done.stderr
+    assert "Fix the path in the samplesheet" in done.stderr
+    assert not (example_study / "results").exists()
+
+
+def test_layout_without_target_only_stops_and_leaves_no_table(example_study: Path) -> None:
+    layout = example_study / "config/layouts/P02.toml"
+    layout.write_text(layout.read_text().replace('role = "target_only"', 'role = "background"'))
+    done = run_study(example_study)
+    assert done.returncode != 0
+    assert "plate P02 (layout config/layouts/P02.toml): no target_only wells" in done.stderr
+    assert "Add them to the layout." in done.stderr
+    tables = example_study / "results/tables"
+    assert not tables.exists() or not any(tables.iterdir())

@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from killcurve.errors import KillcurveInputError
+from killcurve.io.samplesheet import check_files, read_samplesheet
+from killcurve.steps import target_slug
+
+STUDY_DIR = Path(".").resolve()
+
+try:
+    samples = read_samplesheet(Path(config["plates"]))
+    check_files(samples, STUDY_DIR)
+except KillcurveInputError as err:
+    raise WorkflowError(f"killcurve: {err}") from None
+
+validate(samples.to_pandas(), schema="../schemas/plates.schema.yaml")
+
+
+def plate_inputs(wildcards):
+    """Every plate export and layout file the samplesheet names."""
+    return sorted(set(samples["file"].to_list()) | set(samples["layout"].to_list()))
+
+
+def curve_figures(wildcards):
+    """One figure per target, known once the curves are fitted."""
+    import polars as pl
+
+    curves = pl.read_parquet(checkpoints.fit_curves.get().output.parquet)
+    return [
+        f"results/figures/curves_{target_slug(t)}.png"
+        for t in sorted(curves["target"].unique().to_list())
+    ]
+
+
+wildcard_constraints:
+    target=r"[A-Za-z0-9._-]+",

@@ -1,0 +1,36 @@
+checkpoint fit_curves:
+    input:
+        wells="results/tables/wells.parquet",
+    output:
+        csv="results/tables/curves.csv",
+        parquet="results/tables/curves.parquet",
+    log:
+        "logs/fit_curves.log",
+    benchmark:
+        "logs/benchmarks/fit_curves.tsv"
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        model=config["fit"]["model"],
+    script:
+        "../scripts/fit_curves.py"
+
+
+rule plot_curves:
+    input:
+        wells="results/tables/wells.parquet",
+        curves="results/tables/curves.parquet",
+    output:
+        pdf="results/figures/curves_{target}.pdf",
+        png="results/figures/curves_{target}.png",
+    log:
+        "logs/plot_curves/{target}.log",
+    benchmark:
+        "logs/benchmarks/plot_curves/{target}.tsv"
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        order=[c["test"] for c in config["comparisons"]]
+        + [c["reference"] for c in config["comparisons"]],
+    script:
+        "../scripts/plot_curves.py"

@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from killcurve.steps import compare, run
+
+run(
+    compare,
+    log=snakemake.log[0],
+    curves=Path(snakemake.input.curves),
+    comparisons=[dict(c) for c in snakemake.params.comparisons],
+    csv_out=Path(snakemake.output.csv),
+)

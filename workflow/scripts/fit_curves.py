@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from killcurve.steps import fit, run
+
+run(
+    fit,
+    log=snakemake.log[0],
+    wells=Path(snakemake.input.wells),
+    model=snakemake.params.model,
+    csv_out=Path(snakemake.output.csv),
+    parquet_out=Path(snakemake.output.parquet),
+)

@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from killcurve.steps import report, run
+
+run(
+    report,
+    log=snakemake.log[0],
+    study=snakemake.params.study,
+    qc=Path(snakemake.input.qc),
+    curves=Path(snakemake.input.curves),
+    comparisons=Path(snakemake.input.comparisons),
+    figures=[Path(f) for f in snakemake.input.figures],
+    inputs=[Path(snakemake.input.sheet), *(Path(f) for f in snakemake.input.files)],
+    config=dict(snakemake.params.config),
+    html_out=Path(snakemake.output.html),
+)

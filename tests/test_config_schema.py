@@ -24,6 +24,10 @@ def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
     assert config["qc"] == {
         "min_z_prime": 0.5,
         "max_control_cv_pct": 20,
+        "min_signal_to_background": 2,
+        "max_spontaneous_pct": 30,
+        "position_alpha": 0.01,
+        "position_min_effect_pct": 10,
         "exclude_failed_plates": True,
     }
     assert config["fit"] == {"model": "4pl"}

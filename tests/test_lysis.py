@@ -79,7 +79,7 @@ def test_excluded_wells_leave_controls_and_get_no_lysis() -> None:
 
 
 def test_each_plate_uses_its_own_controls() -> None:
-    a = _plate("release", [("target_only", 0), ("max_lysis", 100), ("sample", 50)], "P1")
+    a = _plate("release", [("target_only", 10), ("max_lysis", 110), ("sample", 60)], "P1")
     b = _plate("release", [("target_only", 100), ("max_lysis", 300), ("sample", 150)], "P2")
     out = compute_lysis(pl.concat([a, b])).filter(pl.col("role") == "sample")
     assert out["pct_lysis"].to_list() == pytest.approx([50.0, 25.0])
@@ -95,3 +95,71 @@ def test_luciferase_target_not_above_background_is_refused() -> None:
     wells = _plate("luciferase", [("target_only", 900), ("background", 1000), ("sample", 1)], "PL")
     with pytest.raises(KillcurveInputError, match=r"plate PL: target_only mean 900"):
         compute_lysis(wells)
+
+
+def test_ldh_cytotox96_convention_by_hand() -> None:
+    # Promega CytoTox 96 (TB163 §VI): subtract the medium background from experimental,
+    # effector-spontaneous and target-spontaneous wells, the volume-correction control
+    # from the target maximum, then 100 × (Exp − E_spont − T_spont)/(T_max − T_spont).
+    # B = 0.100, V = 0.120, T = 0.300 → T′ = 0.200, M = 1.120 → M″ = 1.000,
+    # E (NEUK, 10:1) = 0.150 → E′ = 0.050, S = 0.850 → S′ = 0.750:
+    # 100 × (0.750 − 0.050 − 0.200)/(1.000 − 0.200) = 100 × 0.5/0.8 = 62.5 %.
+    wells = pl.DataFrame(
+        {
+            "plate_id": "L1",
+            "well": ["A1", "A2", "A3", "A4", "A5", "A6"],
+            "role": ["background", "volume_correction", "target_only", "max_lysis",
+                     "effector_only", "sample"],
+            "signal": [0.100, 0.120, 0.300, 1.120, 0.150, 0.850],
+            "product": [None, None, None, None, "NEUK", "NEUK"],
+            "lot": [None, None, None, None, None, "L01"],
+            "et_ratio": [None, None, None, None, 10.0, 10.0],
+            "readout": "ldh",
+            "excluded": False,
+        }
+    )  # fmt: skip
+    out = compute_lysis(wells)
+    assert out.filter(pl.col("role") == "sample")["pct_lysis"][0] == pytest.approx(62.5)
+
+
+def test_ldh_without_matching_effector_control_is_refused() -> None:
+    wells = pl.DataFrame(
+        {
+            "plate_id": "L2",
+            "well": ["A1", "A2", "A3", "A4", "A5"],
+            "role": ["background", "target_only", "max_lysis", "effector_only", "sample"],
+            "signal": [0.1, 0.3, 1.1, 0.15, 0.8],
+            "product": [None, None, None, "NEUK", "NEUK"],
+            "lot": [None, None, None, None, "L01"],
+            "et_ratio": [None, None, None, 10.0, 5.0],
+            "readout": "ldh",
+            "excluded": False,
+        }
+    )
+    with pytest.raises(KillcurveInputError, match=r"plate L2 well A5: ldh needs effector_only"):
+        compute_lysis(wells)
+
+
+def test_flow_dead_percent_by_hand() -> None:
+    # T = mean(8, 12) = 10 % dead in target-only wells; S = 55 % dead:
+    # 100 × (55 − 10)/(100 − 10) = 50 %.
+    wells = _plate("flow", [("target_only", 8.0), ("target_only", 12.0), ("sample", 55.0)])
+    assert compute_lysis(wells)["pct_lysis"][2] == pytest.approx(50.0)
+
+
+def test_impedance_cell_index_by_hand() -> None:
+    # Normalised CI of target-only wells 1.9 and 2.1 → T = 2.0; S = 0.5:
+    # 100 × (1 − 0.5/2.0) = 75 %.
+    wells = _plate("impedance", [("target_only", 1.9), ("target_only", 2.1), ("sample", 0.5)])
+    assert compute_lysis(wells)["pct_lysis"][2] == pytest.approx(75.0)
+
+
+def test_values_outside_0_100_are_flagged_not_clipped() -> None:
+    wells = _plate(
+        "release",
+        [("target_only", 100.0), ("max_lysis", 200.0), ("sample", 90.0), ("sample", 230.0),
+         ("sample", 150.0)],
+    )  # fmt: skip
+    out = compute_lysis(wells).filter(pl.col("role") == "sample")
+    assert out["pct_lysis"].to_list() == pytest.approx([-10.0, 130.0, 50.0])
+    assert out["lysis_flag"].to_list() == ["negative", "above_100", None]

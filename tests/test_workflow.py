@@ -32,7 +32,7 @@ def test_example_produces_the_output_contract(example_study: Path) -> None:
         assert (res / f"figures/curves_{target}.pdf").read_bytes()[:5] == b"%PDF-"
         assert (res / f"figures/curves_{target}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (res / "report.html").read_text()
-    assert '<h2 id="comparisons">' in html and html.count("data:image/png;base64") == 2
+    assert '<h2 id="comparisons">' in html and html.count("data:image/png;base64") == 2 + 8
     wells = pl.read_parquet(res / "tables/wells.parquet")
     assert wells.height == 8 * 84
     assert {
@@ -108,3 +108,28 @@ def test_layout_without_target_only_stops_and_leaves_no_table(example_study: Pat
     assert "Add them to the layout." in done.stderr
     tables = example_study / "results/tables"
     assert not tables.exists() or not any(tables.iterdir())
+
+
+def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(example_study: Path) -> None:
+    # Spread P02's target_only wells (column 9, ×0.4 and ×1.6) so that their CV fails QC.
+    plate = example_study / "config/data/P02.csv"
+    lines = plate.read_text().splitlines()
+    for i in range(1, 7):
+        cells = lines[i].split(",")
+        cells[9] = str(int(float(cells[9]) * (0.4 if i % 2 else 1.6)))
+        lines[i] = ",".join(cells)
+    plate.write_text("\n".join(lines) + "\n")
+    done = run_study(example_study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    res = example_study / "results"
+    qc = pl.read_csv(res / "tables/plate_qc.csv").filter(pl.col("plate_id") == "P02")
+    assert qc["pass"].to_list() == [False]
+    assert qc["reasons"][0].startswith("target_only_cv 45.")
+    wells = pl.read_parquet(res / "tables/wells.parquet")
+    samples = wells.filter((pl.col("plate_id") == "P02") & (pl.col("role") == "sample"))
+    assert samples["exclusion_reason"].unique().to_list() == ["plate_failed_qc"]
+    curves = pl.read_csv(res / "tables/curves.csv").filter(pl.col("plate_ids") == "P02")
+    assert curves.height == 2
+    assert curves["flags"].to_list() == ["no_usable_points"] * 2
+    html = (res / "report.html").read_text()
+    assert "1 of 8 plates failed QC: P02" in html

@@ -67,6 +67,12 @@ class Design:
     well_cv: float = 0.015
     plate_cv: float = 0.05
     seed: int = 20261124
+    #: wells written as the reader's overflow marker instead of a number: (plate_id, well)
+    overflow_wells: tuple[tuple[str, str], ...] = (("P07", "C8"),)
+    #: manual exclusions written to config/exclusions.tsv: (plate_id, well, reason, who)
+    manual_exclusions: tuple[tuple[str, str, str, str], ...] = (
+        ("P06", "B4", "bubble seen in the well before reading (simulated)", "simulator"),
+    )
 
 
 def _lot_names(product: str, n: int) -> list[str]:
@@ -178,11 +184,17 @@ def _plate_signals(
     return np.round(grid * noise * plate)
 
 
-def _grid_csv(values: np.ndarray) -> str:
+def _grid_csv(values: np.ndarray, overflow: set[str] = frozenset()) -> str:
+    """A ``grid_csv`` text; wells named in ``overflow`` are written as ``OVRFLW``."""
     header = "," + ",".join(str(c) for c in range(1, values.shape[1] + 1))
-    body = [
-        chr(ord("A") + i) + "," + ",".join(f"{v:.0f}" for v in row) for i, row in enumerate(values)
-    ]
+    body = []
+    for i, row in enumerate(values):
+        letter = chr(ord("A") + i)
+        cells = [
+            "OVRFLW" if f"{letter}{j}" in overflow else f"{v:.0f}"
+            for j, v in enumerate(row, start=1)
+        ]
+        body.append(letter + "," + ",".join(cells))
     return "\n".join([header, *body]) + "\n"
 
 
@@ -192,6 +204,8 @@ CONFIG_TEMPLATE = """\
 study: "{study}"
 # Samplesheet: one row per plate (path relative to the study directory).
 plates: config/plates.tsv
+# Wells excluded by hand, with reason and name (optional).
+exclusions: config/exclusions.tsv
 # Products to compare: ratio of et50 test/reference per group of the `by` columns.
 comparisons:
   - name: {slug}_by_target_and_thaw
@@ -207,6 +221,10 @@ fit:
 qc:
   min_z_prime: 0.5
   max_control_cv_pct: 20
+  min_signal_to_background: 2
+  max_spontaneous_pct: 30
+  position_alpha: 0.01
+  position_min_effect_pct: 10
   exclude_failed_plates: true
 """
 
@@ -216,7 +234,8 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
 
     Files: ``config/config.yaml``, ``config/plates.tsv``,
     ``config/layouts/<plate>.toml``, ``config/data/<plate>.csv``,
-    ``config/truth.tsv``. The same design and seed give byte-identical files.
+    ``config/exclusions.tsv``, ``config/truth.tsv``. The same design and seed give
+    byte-identical files.
     """
     design = design or Design()
     rng = np.random.default_rng(design.seed)
@@ -243,7 +262,8 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
                     for lot in (lot_t, lot_r)
                 ]
                 values = _plate_signals(design, readout, curves, rng)
-                (out / f"config/data/{plate}.csv").write_text(_grid_csv(values))
+                overflow = {w for p, w in design.overflow_wells if p == plate}
+                (out / f"config/data/{plate}.csv").write_text(_grid_csv(values, overflow))
                 (out / f"config/layouts/{plate}.toml").write_text(
                     _layout_toml(design, target, cryo, (lot_t, lot_r))
                 )
@@ -267,5 +287,10 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
             study=design.study, slug=slug, test=design.test, reference=design.reference
         )
     )
+    pl.DataFrame(
+        list(design.manual_exclusions),
+        schema=["plate_id", "well", "reason", "who"],
+        orient="row",
+    ).write_csv(out / "config/exclusions.tsv", separator="\t")
     truth.write_csv(out / "config/truth.tsv", separator="\t", float_precision=6)
     return truth

@@ -12,15 +12,17 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from killcurve.assay.lysis import compute_lysis
-from killcurve.assay.qc import exclude_failed_plates, plate_qc
+from killcurve.assay.qc import QcThresholds, exclude_failed_plates, plate_qc
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curves import curve_grid, fit_curves
+from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.stats.compare import compare_products
 from killcurve.wells import load_wells
@@ -58,14 +60,23 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
 
 def collect_wells(
-    samplesheet: Path, study_dir: Path, wells_out: Path, qc_out: Path, qc: dict[str, Any]
+    samplesheet: Path,
+    study_dir: Path,
+    wells_out: Path,
+    qc_out: Path,
+    qc: dict[str, Any],
+    exclusions: Path | None = None,
 ) -> None:
-    """Read plates, compute % lysis and QC; write ``wells.parquet`` and ``plate_qc.csv``."""
+    """Read plates, apply exclusions, compute % lysis and QC; write wells and plate QC tables."""
     sheet = read_samplesheet(samplesheet)
     check_files(sheet, study_dir)
-    wells = compute_lysis(load_wells(sheet, study_dir))
-    table = plate_qc(wells, qc["min_z_prime"], qc["max_control_cv_pct"])
-    if qc["exclude_failed_plates"]:
+    wells = load_wells(sheet, study_dir)
+    if exclusions is not None:
+        wells = apply_exclusions(wells, read_exclusions(exclusions), str(exclusions))
+    wells = compute_lysis(wells)
+    limits = {f.name: qc[f.name] for f in fields(QcThresholds) if f.name in qc}
+    table = plate_qc(wells, QcThresholds(**limits))
+    if qc.get("exclude_failed_plates", True):
         wells = exclude_failed_plates(wells, table)
     write_parquet(wells, wells_out)
     write_csv(table, qc_out)
@@ -105,12 +116,26 @@ def plot_curves(
     os.replace(tmp_png, png)
 
 
+def plot_plate_map(wells: Path, plate: str, pdf: Path, png: Path) -> None:
+    """Signal and % lysis map of one plate, excluded wells crossed out."""
+    from killcurve.figures.plate_map import plot_plate_map as plate_map
+    from killcurve.figures.save import save_figure
+    from killcurve.figures.theme import DOUBLE_COLUMN_IN
+
+    table = pl.scan_parquet(wells).filter(pl.col("plate_id") == plate).collect()
+    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
+    save_figure(plate_map(table, plate), tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, 6.0)
+    os.replace(tmp_pdf, pdf)
+    os.replace(tmp_png, png)
+
+
 def report(
     study: str,
     qc: Path,
     curves: Path,
     comparisons: Path,
     figures: Sequence[Path],
+    plate_maps: Sequence[Path],
     inputs: Sequence[Path],
     config: dict[str, Any],
     html_out: Path,
@@ -120,6 +145,7 @@ def report(
     from killcurve.report.methods import METHODS, provenance
 
     fits = pl.read_parquet(curves)
+    qc_table = pl.read_csv(qc, infer_schema_length=None)
     by_slug = {target_slug(t): t for t in fits["target"].unique().to_list()}
     items = []
     for png in sorted(figures):
@@ -133,12 +159,22 @@ def report(
                 f"{sub['n_points'].sum()} wells).",
             )
         )
+    reasons = dict(zip(qc_table["plate_id"], qc_table["reasons"].fill_null(""), strict=True))
+    maps = [
+        Figure(
+            Path(png),
+            f"Plate {Path(png).stem}: raw signal and % lysis per well; shapes show the layout "
+            f"role, red × an excluded well. QC: {reasons.get(Path(png).stem) or 'passed'}.",
+        )
+        for png in sorted(plate_maps)
+    ]
     page = render_report(
         study,
-        pl.read_csv(qc),
+        qc_table,
         fits,
         pl.read_csv(comparisons, infer_schema_length=None),
         items,
+        maps,
         METHODS,
         provenance(inputs, config),
     )

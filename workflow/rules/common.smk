@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -22,6 +23,11 @@ def plate_inputs(wildcards):
     return sorted(set(samples["file"].to_list()) | set(samples["layout"].to_list()))
 
 
+def exclusion_sheet(wildcards):
+    """The manual exclusions sheet, when the config names one."""
+    return [config["exclusions"]] if config.get("exclusions") else []
+
+
 def curve_figures(wildcards):
     """One figure per target, known once the curves are fitted."""
     import polars as pl
@@ -35,3 +41,4 @@ def curve_figures(wildcards):
 
 wildcard_constraints:
     target=r"[A-Za-z0-9._-]+",
+    plate="|".join(re.escape(p) for p in samples["plate_id"].to_list()),

@@ -4,6 +4,9 @@ rule render_report:
         curves="results/tables/curves.parquet",
         comparisons="results/tables/comparisons.csv",
         figures=curve_figures,
+        plate_maps=expand(
+            "results/figures/plates/{plate}.png", plate=samples["plate_id"].to_list()
+        ),
         sheet=config["plates"],
         files=plate_inputs,
     output:

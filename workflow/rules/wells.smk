@@ -2,6 +2,7 @@ rule collect_wells:
     input:
         sheet=config["plates"],
         files=plate_inputs,
+        exclusions=exclusion_sheet,
     output:
         wells="results/tables/wells.parquet",
         qc="results/tables/plate_qc.csv",

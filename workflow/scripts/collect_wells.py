@@ -10,4 +10,5 @@ run(
     wells_out=Path(snakemake.output.wells),
     qc_out=Path(snakemake.output.qc),
     qc=dict(snakemake.params.qc),
+    exclusions=Path(snakemake.input.exclusions[0]) if snakemake.input.exclusions else None,
 )

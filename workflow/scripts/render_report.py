@@ -10,6 +10,7 @@ run(
     curves=Path(snakemake.input.curves),
     comparisons=Path(snakemake.input.comparisons),
     figures=[Path(f) for f in snakemake.input.figures],
+    plate_maps=[Path(f) for f in snakemake.input.plate_maps],
     inputs=[Path(snakemake.input.sheet), *(Path(f) for f in snakemake.input.files)],
     config=dict(snakemake.params.config),
     html_out=Path(snakemake.output.html),

@@ -1,109 +1,201 @@
 """% specific lysis from each plate's own control wells.
 
-Formulas (S = the well's signal; control means are over the plate's
-non-excluded control wells of that role, in the reader's units):
+Per plate, control means are taken over the plate's non-excluded wells of
+each role (S = the well's signal, in the reader's units):
 
-* ``luciferase`` — live targets make light:
-  ``pct_lysis = 100 × (1 − (S − B)/(T − B))``, T = mean ``target_only``,
+* ``luciferase`` — ``100 × (1 − (S − B)/(T − B))``; T = mean ``target_only``,
   B = mean ``background`` (0 when the plate has none).
-* ``release`` — dead targets release label (calcein, europium-TDA, ⁵¹Cr):
-  ``pct_lysis = 100 × (S − T)/(M − T)``, T = mean ``target_only``
-  (spontaneous release), M = mean ``max_lysis`` (detergent).
+* ``release`` (calcein, europium-TDA, ⁵¹Cr) — ``100 × (S − T)/(M − T)``;
+  T = mean ``target_only`` (spontaneous release), M = mean ``max_lysis``.
+* ``ldh`` (Promega CytoTox 96, TB163) — medium background B subtracted from
+  every well; the volume-correction control V (medium + lysis solution)
+  subtracted from the maximum instead when the plate has it:
+  ``100 × ((S − B) − (E − B) − (T − B)) / ((M − V) − (T − B))``, E = mean
+  ``effector_only`` of the same plate, product and E:T (and lot when the
+  effector_only wells name one).
+* ``flow`` — S = dead % of targets: ``100 × (S − T)/(100 − T)``, T = mean
+  dead % of ``target_only`` wells.
+* ``impedance`` — S = normalised cell index at the analysis time:
+  ``100 × (1 − S/T)``, T = mean of ``target_only``.
 
-Values below 0 % or above 100 % are kept as computed: they are information.
+Values below 0 % or above 100 % are kept as computed (they are information)
+and marked in ``lysis_flag`` (``negative``, ``above_100``); nothing is clipped.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from killcurve.assay.readouts import READOUTS
 from killcurve.errors import KillcurveInputError
 
+#: Roles whose wells get a % lysis.
+LYSIS_ROLES = ("sample", "target_only", "max_lysis")
 #: Control roles each readout needs on every plate.
-REQUIRED_CONTROLS: dict[str, tuple[str, ...]] = {
-    "luciferase": ("target_only",),
-    "release": ("target_only", "max_lysis"),
-}
+REQUIRED_CONTROLS: dict[str, tuple[str, ...]] = {k: r.required for k, r in READOUTS.items()}
+
+
+def _role_mean(role: str) -> pl.Expr:
+    return pl.col("signal").filter(pl.col("role") == role).mean()
 
 
 def control_means(wells: pl.DataFrame) -> pl.DataFrame:
     """Mean signal per plate of each control role over non-excluded wells.
 
-    Returns one row per plate: ``plate_id``, ``readout``, ``T`` (target_only),
-    ``M`` (max_lysis, null if none), ``B`` (background, null if none).
+    One row per plate: ``plate_id``, ``readout``, ``T`` (target_only), ``M``
+    (max_lysis), ``B`` (background), ``V`` (volume_correction); null when the
+    plate has no usable well of that role.
     """
-    used = wells.filter(~pl.col("excluded"))
     return (
-        used.group_by("plate_id", maintain_order=True)
+        wells.filter(~pl.col("excluded"))
+        .group_by("plate_id", maintain_order=True)
         .agg(
             pl.col("readout").first(),
-            pl.col("signal").filter(pl.col("role") == "target_only").mean().alias("T"),
-            pl.col("signal").filter(pl.col("role") == "max_lysis").mean().alias("M"),
-            pl.col("signal").filter(pl.col("role") == "background").mean().alias("B"),
+            _role_mean("target_only").alias("T"),
+            _role_mean("max_lysis").alias("M"),
+            _role_mean("background").alias("B"),
+            _role_mean("volume_correction").alias("V"),
         )
         .sort("plate_id")
     )
 
 
 def check_controls(controls: pl.DataFrame) -> None:
-    """Stop on controls that cannot normalise a plate.
+    """Stop on controls that cannot normalise a plate (named in the message).
 
-    luciferase: T must exceed B (or 0); release: T > 0 and M must exceed T.
+    Every plate needs a usable target_only mean. luciferase: T > B (or 0);
+    release and ldh: M > T (ldh after background/volume correction); flow:
+    0 ≤ T < 100; impedance: T > 0.
     """
     for row in controls.iter_rows(named=True):
-        plate, readout, t, m, b = (row[k] for k in ("plate_id", "readout", "T", "M", "B"))
+        plate, readout = row["plate_id"], row["readout"]
+        t, m, b, v = row["T"], row["M"], row["B"], row["V"]
         if t is None:
             raise KillcurveInputError(
-                f"plate {plate}: no usable target_only well (all excluded or overflowing). "
+                f"plate {plate}: no usable target_only well (missing, excluded or overflowing). "
                 "A plate needs target_only controls to compute % lysis."
+            )
+        if readout in ("release", "ldh", "luciferase") and t <= 0:
+            raise KillcurveInputError(
+                f"plate {plate}: target_only mean {t:.6g} is zero or negative. "
+                "Check the plate file and the layout roles."
             )
         if readout == "luciferase" and t <= (b or 0.0):
             raise KillcurveInputError(
                 f"plate {plate}: target_only mean {t:.6g} is not above the background "
                 f"mean {b or 0.0:.6g}. Check the layout roles and the plate file."
             )
-        if readout == "release":
+        if readout in ("release", "ldh"):
             if m is None:
                 raise KillcurveInputError(
-                    f"plate {plate}: readout 'release' needs max_lysis wells; none are usable. "
+                    f"plate {plate}: readout {readout!r} needs max_lysis wells; none are usable. "
                     "Add max_lysis (detergent) wells to the layout."
                 )
-            if m <= t:
+            top = m - (v if v is not None else (b or 0.0))
+            base = t - (b or 0.0) if readout == "ldh" else t
+            if top <= base:
                 raise KillcurveInputError(
                     f"plate {plate}: max_lysis mean {m:.6g} is not above target_only "
-                    f"(spontaneous) mean {t:.6g}. Check the layout roles and the plate file."
+                    f"(spontaneous) mean {t:.6g}"
+                    + (" after background/volume correction" if readout == "ldh" else "")
+                    + ". Check the layout roles and the plate file."
                 )
+        if readout == "flow" and not 0 <= t < 100:
+            raise KillcurveInputError(
+                f"plate {plate}: target_only dead % mean {t:.6g} is outside [0, 100). "
+                "Flow signals must be percentages of dead targets."
+            )
+        if readout == "impedance" and t <= 0:
+            raise KillcurveInputError(
+                f"plate {plate}: target_only cell index mean {t:.6g} is not positive."
+            )
+
+
+def effector_means(wells: pl.DataFrame) -> pl.DataFrame:
+    """Mean ``effector_only`` signal per plate, product, lot and E:T (``E``) over usable wells."""
+    return (
+        wells.filter((pl.col("role") == "effector_only") & ~pl.col("excluded"))
+        .group_by("plate_id", "product", "lot", "et_ratio")
+        .agg(pl.col("signal").mean().alias("E"))
+    )
+
+
+def _attach_effector_spontaneous(wells: pl.DataFrame) -> pl.DataFrame:
+    """Join ``E`` to ldh sample wells: by lot when effector_only wells name it, else by product."""
+    eff = effector_means(wells)
+    with_lot = eff.filter(pl.col("lot").is_not_null())
+    any_lot = eff.filter(pl.col("lot").is_null()).drop("lot").rename({"E": "E_any"})
+    out = wells.join(with_lot, on=["plate_id", "product", "lot", "et_ratio"], how="left")
+    out = out.join(any_lot, on=["plate_id", "product", "et_ratio"], how="left")
+    out = out.with_columns(pl.coalesce("E", "E_any").alias("E")).drop("E_any")
+    missing = out.filter(
+        (pl.col("readout") == "ldh")
+        & (pl.col("role") == "sample")
+        & ~pl.col("excluded")
+        & pl.col("E").is_null()
+    )
+    if missing.height:
+        row = missing.row(0, named=True)
+        raise KillcurveInputError(
+            f"plate {row['plate_id']} well {row['well']}: ldh needs effector_only (effector "
+            f"spontaneous release) wells of product {row['product']!r} at E:T {row['et_ratio']:g}; "
+            "none are usable. Add them to the layout for every E:T the plate tests."
+        )
+    return out
 
 
 def pct_lysis_expr() -> pl.Expr:
-    """``pct_lysis`` from ``signal`` and the joined control means ``T``, ``M``, ``B``.
+    """``pct_lysis`` from ``signal``, ``readout`` and the joined means T, M, B, V and E.
 
-    >>> import polars as pl
     >>> df = pl.DataFrame({"readout": ["release", "luciferase"], "signal": [550.0, 400.0],
-    ...                    "T": [100.0, 1000.0], "M": [1000.0, None], "B": [None, 100.0]})
+    ...                    "T": [100.0, 1000.0], "M": [1000.0, None], "B": [None, 100.0],
+    ...                    "V": [None, None], "E": [None, None]})
     >>> df.select(pct_lysis_expr())["pct_lysis"].round(6).to_list()
     [50.0, 66.666667]
     """
-    s, t, m, b = pl.col("signal"), pl.col("T"), pl.col("M"), pl.col("B").fill_null(0.0)
+    s, t, m, e = pl.col("signal"), pl.col("T"), pl.col("M"), pl.col("E")
+    b = pl.col("B").fill_null(0.0)
+    v = pl.coalesce(pl.col("V"), b)
+    readout = pl.col("readout")
     return (
-        pl.when(pl.col("readout") == "luciferase")
+        pl.when(readout == "luciferase")
         .then(100.0 * (1.0 - (s - b) / (t - b)))
-        .when(pl.col("readout") == "release")
+        .when(readout == "release")
         .then(100.0 * (s - t) / (m - t))
+        .when(readout == "ldh")
+        .then(100.0 * ((s - b) - (e - b) - (t - b)) / ((m - v) - (t - b)))
+        .when(readout == "flow")
+        .then(100.0 * (s - t) / (100.0 - t))
+        .when(readout == "impedance")
+        .then(100.0 * (1.0 - s / t))
         .otherwise(None)
         .alias("pct_lysis")
     )
 
 
 def compute_lysis(wells: pl.DataFrame) -> pl.DataFrame:
-    """Add ``pct_lysis`` to every non-excluded well from its plate's controls.
+    """Add ``pct_lysis`` and ``lysis_flag`` to every non-excluded well from its plate's controls.
 
-    Control wells get a value too (target_only ≈ 0 %, max_lysis ≈ 100 % for
-    release), which shows how tight the controls are. Excluded wells get null.
+    ``target_only`` and ``max_lysis`` wells get a value too (≈ 0 % and ≈ 100 %),
+    which shows how tight the controls are; other roles and excluded wells get
+    null. ``lysis_flag`` marks sample wells below 0 % or above 100 %.
     """
     controls = control_means(wells)
     check_controls(controls)
-    out = wells.join(controls.drop("readout"), on="plate_id", how="left").with_columns(
-        pl.when(~pl.col("excluded")).then(pct_lysis_expr()).otherwise(None).alias("pct_lysis")
-    )
-    return out.drop("T", "M", "B")
+    out = wells.join(controls.drop("readout"), on="plate_id", how="left")
+    if out["readout"].eq("ldh").any():
+        out = _attach_effector_spontaneous(out)
+    else:
+        out = out.with_columns(E=pl.lit(None, dtype=pl.Float64))
+    scored = ~pl.col("excluded") & pl.col("role").is_in(LYSIS_ROLES)
+    out = out.with_columns(pl.when(scored).then(pct_lysis_expr()).alias("pct_lysis"))
+    return out.with_columns(
+        pl.when(pl.col("role") != "sample")
+        .then(None)
+        .when(pl.col("pct_lysis") < 0)
+        .then(pl.lit("negative"))
+        .when(pl.col("pct_lysis") > 100)
+        .then(pl.lit("above_100"))
+        .otherwise(None)
+        .alias("lysis_flag")
+    ).drop("T", "M", "B", "V", "E")

@@ -1,33 +1,74 @@
-"""Plate quality control: control statistics, Z′ and a pass/fail with reasons.
+"""Plate quality control: control statistics, Z′, position effects, pass/fail with reasons.
 
-* CV of a control group = 100 × SD/mean (sample SD, n − 1), in %.
+Per plate, over non-excluded wells (sample SDs, n − 1):
+
+* CV of a control group = 100 × SD/mean, %.
 * Z′ (Zhang, Chung & Oldenburg 1999, J Biomol Screen 4:67) between the
-  ``target_only`` wells and the opposite control:
-  ``Z′ = 1 − 3(σ_T + σ_C)/|μ_T − μ_C|``, where C is ``max_lysis`` when the
-  plate has it, else ``background`` (luciferase plates). Sample SDs.
-* A plate fails when Z′ < ``min_z_prime`` or a control CV > ``max_control_cv_pct``
-  or an overflow control well had to be excluded; ``reasons`` lists each.
+  ``target_only`` wells and the opposite control C:
+  ``Z′ = 1 − 3(σ_T + σ_C)/|μ_T − μ_C|``; C = ``max_lysis`` when the plate has
+  it, else ``background`` (luciferase plates).
+* Signal-to-background ``S/B = max(μ_T, μ_C)/min(μ_T, μ_C)``.
+* Spontaneous release, % of maximum (release: ``100 × T/M``; ldh:
+  ``100 × (T − B)/(M − V)`` with V the volume-correction mean, B if absent).
+* Position effect: for each control group of ≥ 6 wells, Spearman's rank
+  correlation of signal with row and with column (when the group spans ≥ 3
+  of them), and a Mann–Whitney test of edge against interior wells (≥ 3 of
+  each). p-values are Holm-adjusted within the plate; an effect counts when
+  adjusted p < ``position_alpha`` and its size (Theil–Sen slope × span, or
+  the difference of medians) exceeds ``position_min_effect_pct`` % of the
+  group mean.
+
+A plate fails on any of: Z′ < ``min_z_prime``; a control CV >
+``max_control_cv_pct``; S/B < ``min_signal_to_background``; spontaneous
+release > ``max_spontaneous_pct``; a position effect; an overflowing control
+well. ``reasons`` lists each.
 """
 
 from __future__ import annotations
 
+import string
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 #: Columns of ``plate_qc.csv`` in order.
 QC_COLUMNS = (
-    "plate_id",
-    "readout",
-    "n_wells",
-    "n_excluded",
-    "target_only_mean",
-    "target_only_cv",
-    "max_lysis_mean",
-    "max_lysis_cv",
-    "background_mean",
-    "z_prime",
-    "pass",
-    "reasons",
-)
+    "plate_id", "readout", "n_wells", "n_excluded", "n_overflow", "target_only_mean",
+    "target_only_cv", "max_lysis_mean", "max_lysis_cv", "background_mean", "z_prime",
+    "signal_to_background", "spontaneous_pct", "position_effect", "pass", "reasons",
+)  # fmt: skip
+CONTROL_ROLES = ("target_only", "max_lysis", "background")
+
+
+@dataclass(frozen=True)
+class QcThresholds:
+    """Pass/fail limits of :func:`plate_qc` (the config's ``qc`` keys)."""
+
+    min_z_prime: float = 0.5
+    max_control_cv_pct: float = 20.0
+    min_signal_to_background: float = 2.0
+    max_spontaneous_pct: float = 30.0
+    position_alpha: float = 0.01
+    position_min_effect_pct: float = 10.0
+
+
+_LETTERS = {ch: i for i, ch in enumerate(string.ascii_uppercase, start=1)}
+
+
+def row_index(row: pl.Expr) -> pl.Expr:
+    """1-based plate row number from its letters: ``A`` → 1, ``P`` → 16, ``AF`` → 32."""
+    up = row.str.to_uppercase()
+    first = up.str.slice(0, 1).replace_strict(_LETTERS, default=None, return_dtype=pl.Int64)
+    second = up.str.slice(1, 1).replace_strict(_LETTERS, default=None, return_dtype=pl.Int64)
+    return pl.when(second.is_null()).then(first).otherwise(26 * first + second)
+
+
+def _limit(name: str, op: str, limit: float, unit: str = "") -> pl.Expr:
+    """Reason text such as ``z_prime 0.31 < 0.5`` or ``target_only_cv 25.0% > 20.0%``."""
+    return pl.format(f"{name} {{}}{unit} {op} {limit}{unit}", pl.col(name).round(3))
 
 
 def _stats(role: str) -> list[pl.Expr]:
@@ -39,58 +80,121 @@ def _stats(role: str) -> list[pl.Expr]:
     ]
 
 
-def plate_qc(
-    wells: pl.DataFrame, min_z_prime: float = 0.5, max_control_cv_pct: float = 20.0
-) -> pl.DataFrame:
-    """One row per plate with control statistics, Z′, ``pass`` and ``reasons``.
+def position_effects(wells: pl.DataFrame, thresholds: QcThresholds) -> pl.DataFrame:
+    """``plate_id`` and ``position_effect`` (text, empty when none) from the control wells.
 
-    Only non-excluded wells enter the statistics. ``reasons`` is a
-    ``; ``-separated text, empty when the plate passes.
+    See the module docstring for the tests. Edges are the outermost rows and
+    columns of the plate size the layout implies (96: A/H, 1/12; 384: A/P, 1/24).
     """
+    controls = wells.filter(pl.col("role").is_in(CONTROL_ROLES) & ~pl.col("excluded"))
+    controls = controls.with_columns(row_index(pl.col("row")).alias("r"))
+    out = []
+    for (plate,), plate_wells in controls.group_by("plate_id", maintain_order=True):
+        n_rows = 16 if plate_wells["r"].max() > 8 or plate_wells["col"].max() > 12 else 8
+        n_cols = 24 if n_rows == 16 else 12
+        tests: list[tuple[str, float, float]] = []  # (what, p, effect %)
+        for (role,), group in plate_wells.group_by("role", maintain_order=True):
+            if group.height < 6:
+                continue
+            y = group["signal"].to_numpy()
+            mean = float(np.mean(y))
+            for axis, pos in (("row", group["r"].to_numpy()), ("column", group["col"].to_numpy())):
+                if len(np.unique(pos)) < 3 or mean == 0:
+                    continue
+                rho = stats.spearmanr(pos, y)
+                slope = stats.theilslopes(y, pos).slope
+                effect = 100.0 * abs(slope * (pos.max() - pos.min())) / abs(mean)
+                tests.append((f"{role} trend by {axis}", float(rho.pvalue), effect))
+            r, c = group["r"].to_numpy(), group["col"].to_numpy()
+            edge = (r == 1) | (r == n_rows) | (c == 1) | (c == n_cols)
+            if edge.sum() >= 3 and (~edge).sum() >= 3 and mean != 0:
+                p = stats.mannwhitneyu(y[edge], y[~edge]).pvalue
+                effect = 100.0 * abs(np.median(y[edge]) - np.median(y[~edge])) / abs(mean)
+                tests.append((f"{role} edge vs interior", float(p), effect))
+        found = []
+        if tests:
+            pvals = np.nan_to_num(np.array([t[1] for t in tests]), nan=1.0)
+            adjusted = multipletests(pvals, method="holm")[1]
+            for (what, _, effect), p_adj in zip(tests, adjusted, strict=True):
+                if (
+                    p_adj < thresholds.position_alpha
+                    and effect > thresholds.position_min_effect_pct
+                ):
+                    found.append(f"{what} ({effect:.0f}% of mean, Holm p {p_adj:.2g})")
+        out.append({"plate_id": plate, "position_effect": "; ".join(found)})
+    schema = {"plate_id": pl.String, "position_effect": pl.String}
+    return pl.DataFrame(out, schema=schema)
+
+
+def plate_qc(wells: pl.DataFrame, thresholds: QcThresholds | None = None) -> pl.DataFrame:
+    """One row per plate with control statistics, Z′, position effects, ``pass`` and ``reasons``.
+
+    ``reasons`` is ``; ``-separated text, empty when the plate passes.
+    """
+    th = thresholds or QcThresholds()
     used = wells.filter(~pl.col("excluded"))
-    stats = used.group_by("plate_id").agg(
+    v_mean = pl.col("signal").filter(pl.col("role") == "volume_correction").mean()
+    stats_frame = used.group_by("plate_id").agg(
         pl.col("readout").first(),
         *_stats("target_only"),
         *_stats("max_lysis"),
         *_stats("background"),
+        v_mean.alias("volume_correction_mean"),
     )
+    is_overflow = pl.col("exclusion_reason").eq_missing(pl.lit("overflow"))
     counts = wells.group_by("plate_id").agg(
         pl.len().cast(pl.Int64).alias("n_wells"),
         pl.col("excluded").sum().cast(pl.Int64).alias("n_excluded"),
-        (pl.col("excluded") & (pl.col("role") != "sample")).sum().alias("n_control_excluded"),
+        is_overflow.sum().cast(pl.Int64).alias("n_overflow"),
+        (is_overflow & (pl.col("role") != "sample")).sum().alias("n_control_overflow"),
     )
     has_max = pl.col("max_lysis_mean").is_not_null()
-    other_mean = (
-        pl.when(has_max).then(pl.col("max_lysis_mean")).otherwise(pl.col("background_mean"))
+    c_mean = pl.when(has_max).then(pl.col("max_lysis_mean")).otherwise(pl.col("background_mean"))
+    c_sd = pl.when(has_max).then(pl.col("max_lysis_sd")).otherwise(pl.col("background_sd"))
+    t_mean, t_sd = pl.col("target_only_mean"), pl.col("target_only_sd")
+    z_prime = 1.0 - 3.0 * (t_sd + c_sd) / (t_mean - c_mean).abs()
+    s_to_b = pl.max_horizontal(t_mean, c_mean) / pl.min_horizontal(t_mean, c_mean)
+    b = pl.col("background_mean").fill_null(0.0)
+    spont = (
+        pl.when(pl.col("readout") == "release")
+        .then(100.0 * t_mean / pl.col("max_lysis_mean"))
+        .when(pl.col("readout") == "ldh")
+        .then(
+            100.0
+            * (t_mean - b)
+            / (pl.col("max_lysis_mean") - pl.coalesce(pl.col("volume_correction_mean"), b))
+        )
+        .otherwise(None)
     )
-    other_sd = pl.when(has_max).then(pl.col("max_lysis_sd")).otherwise(pl.col("background_sd"))
-    z_prime = (
-        1.0
-        - 3.0
-        * (pl.col("target_only_sd") + other_sd)
-        / (pl.col("target_only_mean") - other_mean).abs()
+    qc = (
+        stats_frame.join(counts, on="plate_id")
+        .join(position_effects(wells, th), on="plate_id", how="left")
+        .with_columns(
+            z_prime.alias("z_prime"),
+            s_to_b.alias("signal_to_background"),
+            spont.alias("spontaneous_pct"),
+            pl.col("position_effect").fill_null(""),
+        )
     )
-    qc = stats.join(counts, on="plate_id").with_columns(z_prime.alias("z_prime"))
     reasons = pl.concat_list(
-        pl.when(pl.col("z_prime") < min_z_prime).then(
-            pl.format("z_prime {} < {}", pl.col("z_prime").round(3), pl.lit(min_z_prime))
+        pl.when(pl.col("z_prime") < th.min_z_prime).then(_limit("z_prime", "<", th.min_z_prime)),
+        pl.when(pl.col("target_only_cv") > th.max_control_cv_pct).then(
+            _limit("target_only_cv", ">", th.max_control_cv_pct, "%")
         ),
-        pl.when(pl.col("target_only_cv") > max_control_cv_pct).then(
-            pl.format(
-                "target_only_cv {}% > {}%",
-                pl.col("target_only_cv").round(1),
-                pl.lit(max_control_cv_pct),
-            )
+        pl.when(pl.col("max_lysis_cv") > th.max_control_cv_pct).then(
+            _limit("max_lysis_cv", ">", th.max_control_cv_pct, "%")
         ),
-        pl.when(pl.col("max_lysis_cv") > max_control_cv_pct).then(
-            pl.format(
-                "max_lysis_cv {}% > {}%",
-                pl.col("max_lysis_cv").round(1),
-                pl.lit(max_control_cv_pct),
-            )
+        pl.when(pl.col("signal_to_background") < th.min_signal_to_background).then(
+            _limit("signal_to_background", "<", th.min_signal_to_background)
         ),
-        pl.when(pl.col("n_control_excluded") > 0).then(
-            pl.format("{} control well(s) overflowed", pl.col("n_control_excluded"))
+        pl.when(pl.col("spontaneous_pct") > th.max_spontaneous_pct).then(
+            _limit("spontaneous_pct", ">", th.max_spontaneous_pct, "%")
+        ),
+        pl.when(pl.col("position_effect") != "").then(
+            pl.format("position effect: {}", pl.col("position_effect"))
+        ),
+        pl.when(pl.col("n_control_overflow") > 0).then(
+            pl.format("{} control well(s) overflowed", pl.col("n_control_overflow"))
         ),
     ).list.drop_nulls()
     return (
@@ -105,7 +209,7 @@ def plate_qc(
 
 
 def exclude_failed_plates(wells: pl.DataFrame, qc: pl.DataFrame) -> pl.DataFrame:
-    """Mark every sample well of a failed plate excluded, reason ``plate_failed_qc``."""
+    """Mark every usable sample well of a failed plate excluded, reason ``plate_failed_qc``."""
     failed = qc.filter(~pl.col("pass"))["plate_id"]
     hit = (
         pl.col("plate_id").is_in(failed.implode())

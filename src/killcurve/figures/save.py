@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plotnine import ggplot
+import matplotlib
+from plotnine import ggplot, theme
+from plotnine.composition import Compose
 
 #: Metadata written into every figure, so two runs give identical bytes.
 PDF_METADATA = {"Creator": "killcurve", "Producer": "killcurve", "CreationDate": None}
@@ -12,11 +14,15 @@ PNG_METADATA = {"Software": "killcurve"}
 
 
 def save_figure(
-    plot: ggplot, pdf: Path, png: Path, width: float, height: float, dpi: int = 600
+    plot: ggplot | Compose, pdf: Path, png: Path, width: float, height: float, dpi: int = 600
 ) -> None:
-    """Write ``plot`` as a PDF (fonts embedded as Type 42) and a PNG at ``dpi``; sizes in inches."""
-    import matplotlib
+    """Draw ``plot`` once at ``width`` × ``height`` inches; write a PDF and a PNG at ``dpi``.
 
-    with matplotlib.rc_context({"pdf.fonttype": 42, "svg.hashsalt": "killcurve"}):
-        plot.save(pdf, width=width, height=height, verbose=False, metadata=PDF_METADATA)
-        plot.save(png, width=width, height=height, dpi=dpi, verbose=False, metadata=PNG_METADATA)
+    Fonts are embedded in the PDF as TrueType (Type 42), not converted to paths.
+    """
+    sized = plot + theme(figure_size=(width, height), dpi=dpi)
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        figure = sized.draw()
+        figure.savefig(pdf, format="pdf", metadata=PDF_METADATA)
+        figure.savefig(png, format="png", dpi=dpi, metadata=PNG_METADATA)
+    matplotlib.pyplot.close(figure)

@@ -16,7 +16,14 @@ import wellmap
 from killcurve.errors import KillcurveInputError
 
 #: Roles a well may have.
-ROLES = ("sample", "target_only", "max_lysis", "background", "effector_only")
+ROLES = (
+    "sample",
+    "target_only",
+    "max_lysis",
+    "background",
+    "effector_only",
+    "volume_correction",
+)
 #: Values the ``cryo`` field may take.
 CRYO_STATES = ("fresh", "post_thaw")
 #: Fields every sample well needs (from the layout or the samplesheet).

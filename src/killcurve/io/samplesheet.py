@@ -13,13 +13,12 @@ from pathlib import Path
 
 import polars as pl
 
+from killcurve.assay.readouts import READOUTS
 from killcurve.errors import KillcurveInputError
 
 REQUIRED_COLUMNS = ("plate_id", "file", "layout", "readout", "batch")
 #: Samplesheet columns that describe files, not wells.
 FILE_COLUMNS = ("file", "format", "layout")
-#: Readouts the % lysis step knows (see :mod:`killcurve.assay.lysis`).
-READOUTS = ("luciferase", "release")
 
 
 def read_samplesheet(path: Path) -> pl.DataFrame:
@@ -72,7 +71,7 @@ def read_samplesheet(path: Path) -> pl.DataFrame:
             f"samplesheet {path}: plate_id {', '.join(sorted(dupes))} appears more than once. "
             "Give each plate its own plate_id."
         )
-    bad = sheet.filter(~pl.col("readout").is_in(READOUTS))
+    bad = sheet.filter(~pl.col("readout").is_in(list(READOUTS)))
     if bad.height:
         raise KillcurveInputError(
             f"samplesheet {path} plate {bad['plate_id'][0]}: unknown readout "

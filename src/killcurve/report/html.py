@@ -86,6 +86,7 @@ def render_report(
     curves: pl.DataFrame,
     comparisons: pl.DataFrame,
     figures: Sequence[Figure],
+    plate_maps: Sequence[Figure],
     methods: Sequence[str],
     provenance: dict[str, str],
 ) -> str:
@@ -123,7 +124,17 @@ def render_report(
             )
         ),
         '<h2 id="qc">Plate QC</h2>',
+        f'<p class="note">{n_fail} of {qc.height} plates failed QC'
+        + (
+            ": "
+            + html.escape(", ".join(qc.filter(~pl.col("pass"))["plate_id"].to_list()))
+            + ". Their sample wells are excluded from the fits (see reasons)."
+            if n_fail
+            else "."
+        )
+        + "</p>",
         table_html(qc, row_class="pass"),
+        *(figure_html(f, i) for i, f in enumerate(plate_maps, start=len(figures) + 1)),
         '<h2 id="methods">Methods</h2>',
         "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in methods) + "</ul>",
         '<h2 id="provenance">Provenance</h2>',

@@ -11,16 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from killcurve import __version__
+from killcurve.assay.readouts import READOUTS
 
 #: One sentence per stage, stating formulas and conventions.
 METHODS = (
-    "Luciferase readout: % lysis = 100 × (1 − (S − B)/(T − B)), S = well signal, "
-    "T = mean target_only, B = mean background (0 when absent), per plate.",
-    "Release readout (calcein, europium, 51Cr): % lysis = 100 × (S − T)/(M − T), "
-    "T = mean target_only (spontaneous), M = mean max_lysis, per plate.",
+    *(
+        f"Readout {r.name} ({r.signal}): % lysis = {r.formula}, per plate."
+        for r in READOUTS.values()
+    ),
     "Plate QC: Z′ = 1 − 3(σ_T + σ_C)/|μ_T − μ_C| between target_only and max_lysis "
-    "(background when a luciferase plate has no max_lysis); control CV = 100 × SD/mean. "
-    "Failed plates' sample wells are excluded from fits when qc.exclude_failed_plates is true.",
+    "(background when a plate has no max_lysis); control CV = 100 × SD/mean; signal ratio; "
+    "spontaneous release as % of maximum; Spearman/Mann–Whitney tests of control position "
+    "effects (Holm). Failed plates' sample wells are excluded from fits when "
+    "qc.exclude_failed_plates is true. Manual and overflow exclusions are listed per well "
+    "in wells.parquet.",
     "Curves: 4-parameter log-logistic y = bottom + (top − bottom)/(1 + (et50/x)^hill), "
     "x = E:T, fitted by least squares (Levenberg–Marquardt) to every non-excluded replicate "
     "well; 95 % CI of et50 = exp(ln et50 ± t(0.975, n − 4)·SE), SE from s²(J′J)⁻¹.",

@@ -40,7 +40,8 @@ def read_text(path: Path, allow_latin1: bool = False) -> str:
         if allow_latin1:
             return data.decode("latin-1")
         raise KillcurveInputError(
-            f"{path}: not valid UTF-8 text (byte {err.start}: {data[err.start : err.start + 1]!r}). "
+            f"{path}: not valid UTF-8 text at byte {err.start} "
+            f"({data[err.start : err.start + 1]!r}). "
             "Save the export as UTF-8 (or UTF-16), or use the reader's own format "
             "instead of grid_csv."
         ) from None

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2"]
+
+
+def run_study(study: Path) -> subprocess.CompletedProcess[str]:
+    """Run the workflow on ``study`` with ``--directory``, as a user would."""
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(study)], capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example study, run once end to end for the whole session (read-only)."""
+    study = tmp_path_factory.mktemp("example_run") / "study"
+    shutil.copytree(REPO / "config", study / "config")
+    done = run_study(study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return study
 
 
 @pytest.fixture

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2"]
+from .conftest import REPO, run_study
+
 TABLES = ("wells.parquet", "plate_qc.csv", "curves.csv", "comparisons.csv")
 
 pytestmark = pytest.mark.workflow
 
 
-def run_study(study: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SNAKEMAKE, "--directory", str(study)], capture_output=True, text=True, timeout=600
-    )
-
-
-def test_example_produces_the_output_contract(example_study: Path) -> None:
-    done = run_study(example_study)
-    assert done.returncode == 0, done.stderr[-3000:]
-    res = example_study / "results"
+def test_example_produces_the_output_contract(example_run: Path) -> None:
+    res = example_run / "results"
     for name in TABLES:
         assert (res / "tables" / name).is_file()
     for target in ("K562", "SHP-77"):

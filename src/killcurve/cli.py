@@ -1,4 +1,10 @@
-"""Command line: ``killcurve example DIR`` writes the bundled example study into DIR."""
+"""The ``killcurve`` command: scaffold, check and simulate studies without Snakemake.
+
+* ``killcurve new-batch DIR`` — a commented study directory to fill in.
+* ``killcurve check DIR`` — validate a study (config, samplesheet, files, layouts,
+  plate sizes, controls, products in comparisons) and print a summary; exit 1 on problems.
+* ``killcurve example DIR`` — write the simulated example study.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +14,67 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from killcurve.errors import KillcurveInputError
 from killcurve.simulate import Design, write_study
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``killcurve`` command."""
-    parser = argparse.ArgumentParser(prog="killcurve", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    example = sub.add_parser(
-        "example",
-        help="write the simulated example study (config/ with plate files and truth) into DIR",
+def _new_batch(args: argparse.Namespace) -> int:
+    from killcurve.scaffold import new_batch
+
+    for path in new_batch(args.directory):
+        print(f"wrote {path}")
+    print(
+        "next: add plate files and layouts, fill config/plates.tsv, then "
+        f"`killcurve check {args.directory}`"
     )
-    example.add_argument("directory", type=Path)
-    example.add_argument(
-        "--seed", type=int, default=Design.seed, help=f"random seed (default {Design.seed})"
-    )
-    args = parser.parse_args(argv)
-    if args.command == "example":
-        truth = write_study(args.directory, dataclasses.replace(Design(), seed=args.seed))
-        print(f"wrote a study of {truth.height} curves to {args.directory}/config", file=sys.stderr)
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from killcurve.study import check_study
+
+    result = check_study(args.directory)
+    for line in result.summary:
+        print(line)
+    if result.ok:
+        print("OK: the study is ready to run.")
+        return 0
+    print(f"{len(result.problems)} problem(s):", file=sys.stderr)
+    for problem in result.problems:
+        print(f"- {problem}", file=sys.stderr)
+    return 1
+
+
+def _example(args: argparse.Namespace) -> int:
+    truth = write_study(args.directory, dataclasses.replace(Design(), seed=args.seed))
+    print(f"wrote a study of {truth.height} curves to {args.directory}/config")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``killcurve`` command; bad input exits 1 with its message."""
+    parser = argparse.ArgumentParser(
+        prog="killcurve",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    batch = sub.add_parser("new-batch", help="write a commented study skeleton into DIR")
+    batch.add_argument("directory", type=Path)
+    batch.set_defaults(func=_new_batch)
+    check = sub.add_parser("check", help="validate the study in DIR without running it")
+    check.add_argument("directory", type=Path)
+    check.set_defaults(func=_check)
+    example = sub.add_parser("example", help="write the simulated example study into DIR")
+    example.add_argument("directory", type=Path)
+    example.add_argument("--seed", type=int, default=Design.seed, help="random seed")
+    example.set_defaults(func=_example)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KillcurveInputError as err:
+        print(f"killcurve: error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

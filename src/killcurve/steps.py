@@ -8,6 +8,7 @@ to a temporary name and renamed, so a failed stage leaves no partial file.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -136,13 +137,13 @@ def report(
     comparisons: Path,
     figures: Sequence[Path],
     plate_maps: Sequence[Path],
-    inputs: Sequence[Path],
-    config: dict[str, Any],
+    provenance: Path,
     html_out: Path,
 ) -> None:
-    """Write the self-contained HTML report; ``inputs`` are hashed for its provenance table."""
+    """Write the self-contained HTML report."""
     from killcurve.report.html import Figure, render_report
-    from killcurve.report.methods import METHODS, provenance
+    from killcurve.report.methods import METHODS
+    from killcurve.report.provenance import provenance_table
 
     fits = pl.read_parquet(curves)
     qc_table = pl.read_csv(qc, infer_schema_length=None)
@@ -176,9 +177,20 @@ def report(
         items,
         maps,
         METHODS,
-        provenance(inputs, config),
+        provenance_table(json.loads(Path(provenance).read_text())),
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
+
+
+def write_provenance(
+    inputs: Sequence[Path], config: dict[str, Any], code_dir: Path, json_out: Path
+) -> None:
+    """Write ``provenance.json`` (input hashes, config, versions, commit, provenance id)."""
+    from killcurve.report.provenance import build_provenance
+
+    record = build_provenance(inputs, config, code_dir)
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    _atomic(json_out, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def run(step: Callable[..., None], log: Path | None = None, **kwargs: Any) -> None:

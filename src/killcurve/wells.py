@@ -52,7 +52,10 @@ def plate_layout(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     plate = sheet_row["plate_id"]
     path = resolve_in_study(study_dir, sheet_row["layout"], f"plate {plate} layout")
     where = f"plate {plate} (layout {sheet_row['layout']})"
-    layout = read_layout(path)
+    try:
+        layout = read_layout(path)
+    except KillcurveInputError as err:
+        raise KillcurveInputError(f"plate {plate}: {err}") from None
     for column, value in sheet_row.items():
         if column in (*FILE_COLUMNS, *SELECT_COLUMNS, "plate_id") or value in (None, ""):
             continue

@@ -5,14 +5,19 @@ from snakemake.exceptions import WorkflowError
 
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet
+from killcurve.recovery import clear_results, recover_interrupted_run
 from killcurve.steps import target_slug
 
 STUDY_DIR = Path(".").resolve()
+
+for line in recover_interrupted_run(STUDY_DIR):
+    logger.warning(f"killcurve: removed {line} left by an interrupted run")
 
 try:
     samples = read_samplesheet(Path(config["plates"]))
     check_files(samples, STUDY_DIR)
 except KillcurveInputError as err:
+    clear_results(STUDY_DIR)
     raise WorkflowError(f"killcurve: {err}") from None
 
 validate(samples.to_pandas(), schema="../schemas/plates.schema.yaml")

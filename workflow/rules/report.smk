@@ -1,3 +1,21 @@
+rule write_provenance:
+    input:
+        sheet=config["plates"],
+        files=plate_inputs,
+        exclusions=exclusion_sheet,
+    output:
+        json="results/provenance.json",
+    log:
+        "logs/write_provenance.log",
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        config=config,
+        code_dir=workflow.basedir,
+    script:
+        "../scripts/write_provenance.py"
+
+
 rule render_report:
     input:
         qc="results/tables/plate_qc.csv",
@@ -7,8 +25,7 @@ rule render_report:
         plate_maps=expand(
             "results/figures/plates/{plate}.png", plate=samples["plate_id"].to_list()
         ),
-        sheet=config["plates"],
-        files=plate_inputs,
+        provenance="results/provenance.json",
     output:
         html="results/report.html",
     log:
@@ -17,6 +34,5 @@ rule render_report:
         "../envs/killcurve.yaml"
     params:
         study=config["study"],
-        config=config,
     script:
         "../scripts/render_report.py"

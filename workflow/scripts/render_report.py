@@ -11,7 +11,6 @@ run(
     comparisons=Path(snakemake.input.comparisons),
     figures=[Path(f) for f in snakemake.input.figures],
     plate_maps=[Path(f) for f in snakemake.input.plate_maps],
-    inputs=[Path(snakemake.input.sheet), *(Path(f) for f in snakemake.input.files)],
-    config=dict(snakemake.params.config),
+    provenance=Path(snakemake.input.provenance),
     html_out=Path(snakemake.output.html),
 )

@@ -94,9 +94,9 @@ def position_effects(wells: pl.DataFrame, thresholds: QcThresholds) -> pl.DataFr
         n_cols = 24 if n_rows == 16 else 12
         tests: list[tuple[str, float, float]] = []  # (what, p, effect %)
         for (role,), group in plate_wells.group_by("role", maintain_order=True):
-            if group.height < 6:
-                continue
             y = group["signal"].to_numpy()
+            if group.height < 6 or np.ptp(y) == 0:
+                continue
             mean = float(np.mean(y))
             for axis, pos in (("row", group["r"].to_numpy()), ("column", group["col"].to_numpy())):
                 if len(np.unique(pos)) < 3 or mean == 0:

@@ -79,19 +79,41 @@ def curve_id_expr() -> pl.Expr:
 
 
 def curve_points(wells: pl.DataFrame) -> pl.DataFrame:
-    """Sample wells with ``curve_id``; stops when one curve mixes readouts."""
+    """Sample wells with ``curve_id``, after checks that stop on a curve that cannot be one.
+
+    Refused: a curve whose wells come from plates with different readouts, a
+    curve with a single E:T (no titration: usually an ``et_ratio`` missing from
+    the layout), and a curve without any numeric reading (all overflow).
+    """
     samples = wells.filter(pl.col("role") == "sample").with_columns(curve_id_expr())
-    mixed = samples.group_by("curve_id").agg(
-        pl.col("readout").n_unique().alias("n"), pl.col("plate_id").unique().sort()
-    )
-    mixed = mixed.filter(pl.col("n") > 1)
-    if mixed.height:
-        row = mixed.row(0, named=True)
-        raise KillcurveInputError(
-            f"curve {row['curve_id']}: its wells come from plates {', '.join(row['plate_id'])} "
-            "with different readouts. Give the plates different batch values, or fix the "
-            "readout column."
+    per_curve = (
+        samples.group_by("curve_id")
+        .agg(
+            pl.col("readout").n_unique().alias("n_readouts"),
+            pl.col("plate_id").unique().sort().str.join(", ").alias("plates"),
+            pl.col("et_ratio").n_unique().alias("n_et"),
+            pl.col("et_ratio").first().alias("et"),
+            pl.col("signal").is_not_null().sum().alias("n_numeric"),
         )
+        .sort("curve_id")
+    )
+    for row in per_curve.iter_rows(named=True):
+        where = f"curve {row['curve_id']} (plates {row['plates']})"
+        if row["n_readouts"] > 1:
+            raise KillcurveInputError(
+                f"{where}: its wells have different readouts. Give the plates different "
+                "batch values, or fix the samplesheet's readout column."
+            )
+        if row["n_et"] < 2:
+            raise KillcurveInputError(
+                f"{where}: every well has E:T {row['et']:g}, so there is no titration to fit. "
+                "Check the layout's et_ratio blocks for this product and lot."
+            )
+        if row["n_numeric"] == 0:
+            raise KillcurveInputError(
+                f"{where}: no well has a numeric reading (all overflow or missing). "
+                "Re-read the plate with a lower gain, or exclude the curve from the layout."
+            )
     return samples
 
 

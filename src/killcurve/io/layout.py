@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import polars as pl
 import wellmap
 
@@ -57,20 +58,20 @@ def read_layout(path: Path) -> pl.DataFrame:
         ) from None
     if frame.empty:
         raise KillcurveInputError(f"layout {path}: defines no wells. Add [block]/[well] tables.")
-    layout = pl.from_pandas(frame.drop(columns=[c for c in _WELLMAP_INTERNAL if c in frame]))
-    layout = layout.with_columns(pl.col("col").cast(pl.Int32))
-    if "et_ratio" in layout.columns:
-        if layout.schema["et_ratio"] not in (pl.Float64, pl.Int64, pl.Float32, pl.Int32):
-            bad = layout.filter(
-                pl.col("et_ratio").is_not_null()
-                & pl.col("et_ratio").cast(pl.Float64, strict=False).is_null()
-            )
-            well = bad["well"][0] if bad.height else "?"
+    frame = frame.drop(columns=[c for c in _WELLMAP_INTERNAL if c in frame])
+    if "et_ratio" in frame:
+        numeric = pd.to_numeric(frame["et_ratio"], errors="coerce")
+        bad = frame[frame["et_ratio"].notna() & numeric.isna()]
+        if len(bad):
             raise KillcurveInputError(
-                f"layout {path} well {well}: et_ratio must be a number (10 means 10:1), "
-                f"got {bad['et_ratio'][0] if bad.height else '?'!r}."
+                f"layout {path} well {bad['well'].iloc[0]}: et_ratio must be a number "
+                f"(10 means 10:1), got {bad['et_ratio'].iloc[0]!r}."
             )
-        layout = layout.with_columns(pl.col("et_ratio").cast(pl.Float64))
+        frame["et_ratio"] = numeric.astype(float)
+    for column in frame.select_dtypes(include="object", exclude="str").columns:
+        # A field with numbers in some wells and text in others becomes text everywhere.
+        frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v))
+    layout = pl.from_pandas(frame).with_columns(pl.col("col").cast(pl.Int32))
     return layout
 
 

@@ -1,16 +1,7 @@
-"""The methods text and provenance table of the report."""
+"""The methods text of the report: one sentence per stage with its formulas."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import platform
-from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any
-
-from killcurve import __version__
 from killcurve.assay.readouts import READOUTS
 
 #: One sentence per stage, stating formulas and conventions.
@@ -33,45 +24,3 @@ METHODS = (
     "Comparisons: ratio of et50 test/reference; with ≥ 2 curves per product, Welch's t-test on "
     "ln et50 (CI and p-value); otherwise a Wald interval from the fits' standard errors.",
 )
-
-
-def sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _version(package: str) -> str:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def provenance(inputs: Sequence[Path], config: dict[str, Any]) -> dict[str, str]:
-    """Versions, the config's hash and a combined hash of the input files.
-
-    ``provenance id`` = first 12 hex digits of SHA-256 over the sorted
-    (path, file hash) pairs, the normalised config (sorted-key JSON) and the
-    killcurve version.
-    """
-    files = {str(p): sha256(Path(p)) for p in sorted({str(p) for p in inputs})}
-    config_json = json.dumps(config, sort_keys=True, default=str)
-    combined = hashlib.sha256(
-        json.dumps([files, config_json, __version__], sort_keys=True).encode()
-    ).hexdigest()
-    return {
-        "provenance id": combined[:12],
-        "killcurve": __version__,
-        "snakemake": _version("snakemake"),
-        "polars": _version("polars"),
-        "scipy": _version("scipy"),
-        "statsmodels": _version("statsmodels"),
-        "plotnine": _version("plotnine"),
-        "python": platform.python_version(),
-        "config sha256": hashlib.sha256(config_json.encode()).hexdigest(),
-        "input files": str(len(files)),
-    }

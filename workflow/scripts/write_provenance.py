@@ -1,0 +1,13 @@
+from pathlib import Path
+
+from killcurve.steps import run, write_provenance
+
+run(
+    write_provenance,
+    log=snakemake.log[0],
+    inputs=[Path(snakemake.input.sheet), *(Path(f) for f in snakemake.input.files)]
+    + [Path(f) for f in snakemake.input.exclusions],
+    config=dict(snakemake.config),
+    code_dir=Path(snakemake.params.code_dir),
+    json_out=Path(snakemake.output.json),
+)

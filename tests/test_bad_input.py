@@ -12,9 +12,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from killcurve.errors import KillcurveInputError
+from killcurve.exports import grid_csv
+from killcurve.io.readers import read_export
 
 from .stages import run_stages
 
@@ -71,6 +74,17 @@ def _latin1_cell(relative: str, well: str) -> Edit:
         cells[int(well[1:])] = b"12\xb5"
         lines["ABCDEFGH".index(well[0]) + 1] = b",".join(cells)
         path.write_bytes(b"\n".join(lines))
+
+    return edit
+
+
+def _append_plate(relative: str) -> Edit:
+    """Make a Gen5 export hold a second plate (the whole block repeated, as Gen5 does)."""
+
+    def edit(study: Path) -> None:
+        path = study / relative
+        text = path.read_text()
+        path.write_text(text + text.replace("Plate Number\tPlate 1", "Plate Number\tPlate 2"))
 
     return edit
 
@@ -175,7 +189,8 @@ CASES: list[tuple[str, Edit, tuple[str, ...]]] = [
     ("path escaping the study directory", _sub(SHEET, "config/data/P03.csv", "../P03.csv"),
      ("plate P03 file", "outside the study directory", "Copy the file")),
     ("mixed readouts in one curve",
-     _chain(_sub(SHEET, "P04\tconfig/data/P04.csv\tgrid_csv\tconfig/layouts/P04.toml\trelease\tB2",
+     _chain(lambda study: as_grid_csv(study, "P04"),
+            _sub(SHEET, "P04\tconfig/data/P04.csv\tgrid_csv\tconfig/layouts/P04.toml\trelease\tB2",
                  "P04\tconfig/data/P04.csv\tgrid_csv\tconfig/layouts/P03.toml\tflow\tB2"),
             _controls("config/data/P04.csv", (9, 10), "5")),
      ("curve NEUK200-13|200-L01|K562|bulk|post_thaw|B2", "different readouts", "batch")),
@@ -203,9 +218,38 @@ CASES: list[tuple[str, Edit, tuple[str, ...]]] = [
     ("exclusion without who", _write("config/exclusions.tsv",
      b"plate_id\twell\treason\twho\nP03\tA1\tsplash\t\n"),
      ("exclusions", "line 2", "'who' is empty")),
+    ("truncated BMG MARS export", _regex("config/data/P01.CSV", r"^D,(?:.*\n)*", ""),
+     ("plate P01", "P01.CSV")),
+    ("Gen5 export named as BMG MARS", _sub(SHEET, "P06.txt\tagilent_gen5", "P06.txt\tbmg_mars"),
+     ("plate P06", "P06.txt")),
+    ("multi-plate export without a choice", _append_plate("config/data/P06.txt"),
+     ("plate P06", "holds several plates/reads", "plate_index")),
     ("ldh plate without effector controls", _sub(SHEET, "P03.toml\trelease", "P03.toml\tldh"),
      ("plate P03 well A2", "ldh needs effector_only", "Add them to the layout")),
 ]  # fmt: skip
+
+
+def as_grid_csv(study: Path, plate: str) -> None:
+    """Rewrite one plate of the study as ``grid_csv`` (its values, overflow kept)."""
+    sheet = study / SHEET
+    row = next(line for line in sheet.read_text().splitlines() if line.startswith(plate + "\t"))
+    file, fmt = row.split("\t")[1:3]
+    data = read_export(study / file, fmt).data.sort("row", "col")
+    values = data["signal"].fill_null(0.0).to_numpy().reshape(8, 12)
+    overflow = set(data.filter(pl.col("flag") == "overflow")["well"].to_list())
+    (study / f"config/data/{plate}.csv").write_text(grid_csv(values, overflow, {}))
+    (study / file).unlink()
+    sheet.write_text(
+        sheet.read_text().replace(f"{file}\t{fmt}", f"config/data/{plate}.csv\tgrid_csv")
+    )
+
+
+@pytest.fixture
+def grid_study(example_study: Path) -> Path:
+    """The example with P03 (release) and P05 (luciferase) as grid_csv, the catalogue's targets."""
+    as_grid_csv(example_study, "P03")
+    as_grid_csv(example_study, "P05")
+    return example_study
 
 
 def _hashes(study: Path) -> dict[str, str]:
@@ -223,8 +267,9 @@ def test_catalogue_has_at_least_40_cases() -> None:
 
 @pytest.mark.parametrize(("edit", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_stops_with_a_message_and_no_output(
-    example_study: Path, edit: Edit, fragments: tuple[str, ...]
+    grid_study: Path, edit: Edit, fragments: tuple[str, ...]
 ) -> None:
+    example_study = grid_study
     edit(example_study)
     before = _hashes(example_study)
     with pytest.raises(KillcurveInputError) as caught:
@@ -237,14 +282,16 @@ def test_bad_input_stops_with_a_message_and_no_output(
     assert _hashes(example_study) == before, "a run modified its inputs"
 
 
-def test_windows_line_endings_in_the_samplesheet_work(example_study: Path) -> None:
+def test_windows_line_endings_in_the_samplesheet_work(grid_study: Path) -> None:
+    example_study = grid_study
     sheet = example_study / SHEET
     sheet.write_bytes(sheet.read_bytes().replace(b"\n", b"\r\n"))
     run_stages(example_study)
     assert (example_study / "results/tables/curves.csv").is_file()
 
 
-def test_utf16_plate_file_works(example_study: Path) -> None:
+def test_utf16_plate_file_works(grid_study: Path) -> None:
+    example_study = grid_study
     plate = example_study / P03
     plate.write_bytes(plate.read_text().encode("utf-16"))
     run_stages(example_study)

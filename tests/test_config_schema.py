@@ -54,3 +54,13 @@ def test_typos_and_wrong_types_are_refused(edit, message: str) -> None:
     edit(config)
     with pytest.raises(WorkflowError, match=message):
         validate(config, SCHEMA)
+
+
+def test_samplesheet_schema_lists_every_reader_format() -> None:
+    from killcurve.io.readers import READERS
+
+    sheet_schema = yaml.safe_load((REPO / "workflow/schemas/plates.schema.yaml").read_text())
+    assert set(sheet_schema["properties"]["format"]["enum"]) == {"auto", *READERS}
+    assert set(sheet_schema["properties"]["readout"]["enum"]) == {
+        "luciferase", "release", "ldh", "flow", "impedance",
+    }  # fmt: skip

@@ -6,7 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from killcurve.assay.qc import QcThresholds, exclude_failed_plates, plate_qc, row_index
+from killcurve.assay.qc import QcThresholds, exclude_failed_plates, plate_qc
+from killcurve.plate import row_index
 
 
 def _wells(plate: str, t: list[float], m: list[float], readout: str = "release") -> pl.DataFrame:

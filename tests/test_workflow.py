@@ -81,10 +81,10 @@ def test_second_study_with_directory_flag(example_study: Path) -> None:
 
 def test_missing_plate_file_stops_naming_the_plate(example_study: Path) -> None:
     sheet = example_study / "config/plates.tsv"
-    sheet.write_text(sheet.read_text().replace("config/data/P03.csv", "config/data/P03_typo.csv"))
+    sheet.write_text(sheet.read_text().replace("config/data/P03.CSV", "config/data/P03_typo.CSV"))
     done = run_study(example_study)
     assert done.returncode != 0
-    assert "plate P03: file 'config/data/P03_typo.csv' does not exist" in done.stderr
+    assert "plate P03: file 'config/data/P03_typo.CSV' does not exist" in done.stderr
     assert "Fix the path in the samplesheet" in done.stderr
     assert not (example_study / "results").exists()
 
@@ -102,13 +102,14 @@ def test_layout_without_target_only_stops_and_leaves_no_table(example_study: Pat
 
 def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(example_study: Path) -> None:
     # Spread P02's target_only wells (column 9, ×0.4 and ×1.6) so that their CV fails QC.
-    plate = example_study / "config/data/P02.csv"
+    plate = example_study / "config/data/P02.CSV"
     lines = plate.read_text().splitlines()
-    for i in range(1, 7):
-        cells = lines[i].split(",")
-        cells[9] = str(int(float(cells[9]) * (0.4 if i % 2 else 1.6)))
-        lines[i] = ",".join(cells)
-    plate.write_text("\n".join(lines) + "\n")
+    for i, line in enumerate(lines):
+        if line[:2] in ("A,", "B,", "C,", "D,", "E,", "F,"):
+            cells = line.split(",")
+            cells[9] = str(int(float(cells[9]) * (0.4 if line[0] in "ACE" else 1.6)))
+            lines[i] = ",".join(cells)
+    plate.write_text("\r\n".join(lines))
     done = run_study(example_study)
     assert done.returncode == 0, done.stderr[-3000:]
     res = example_study / "results"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import shutil
 from pathlib import Path
 from typing import IO
 
@@ -54,7 +55,11 @@ def recover_interrupted_run(workdir: Path) -> list[str]:
             target = workdir / base64.urlsafe_b64decode(marker.name.encode()).decode()
         except (ValueError, UnicodeDecodeError):
             continue
-        if target.is_file() and target.resolve().is_relative_to(workdir.resolve()):
+        inside = target.resolve().is_relative_to(workdir.resolve() / "results")
+        if inside and target.is_dir():
+            shutil.rmtree(target)
+            removed.append(f"incomplete output {target.relative_to(workdir)}/")
+        elif target.is_file() and target.resolve().is_relative_to(workdir.resolve()):
             target.unlink()
             removed.append(f"incomplete output {target.relative_to(workdir)}")
         marker.unlink()
@@ -63,7 +68,6 @@ def recover_interrupted_run(workdir: Path) -> list[str]:
             partial.unlink()
             removed.append(f"partial file {partial.relative_to(workdir)}")
     return removed
-
 
 
 def clear_results(workdir: Path) -> int:

@@ -1,7 +1,8 @@
 """A seeded simulator that writes a whole study directory with known truth.
 
 :func:`write_study` writes ``config/config.yaml``, ``config/plates.tsv``,
-one wellmap layout and one ``grid_csv`` plate file per plate, and
+one wellmap layout and one plate-reader export per plate (in the format the
+design names for its readout: BMG MARS CSV and Agilent Gen5 text by default), and
 ``config/truth.tsv`` (the true 4PL parameters of every curve), so that tests
 can check the pipeline recovers what was put in.
 
@@ -27,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from killcurve.exports import SUFFIX, WRITERS
 
 #: Plate-reader scale of each readout: (target_only, max_lysis, background) means.
 READOUT_LEVELS = {"luciferase": (2.0e5, 1.0e3, 9.0e2), "release": (4.0e3, 4.0e4, 6.0e2)}
@@ -67,6 +70,10 @@ class Design:
     well_cv: float = 0.015
     plate_cv: float = 0.05
     seed: int = 20261124
+    #: readout -> export format written for its plates (see :mod:`killcurve.exports`)
+    formats: dict[str, str] = field(
+        default_factory=lambda: {"release": "bmg_mars", "luciferase": "agilent_gen5"}
+    )
     #: wells written as the reader's overflow marker instead of a number: (plate_id, well)
     overflow_wells: tuple[tuple[str, str], ...] = (("P07", "C8"),)
     #: manual exclusions written to config/exclusions.tsv: (plate_id, well, reason, who)
@@ -184,18 +191,10 @@ def _plate_signals(
     return np.round(grid * noise * plate)
 
 
-def _grid_csv(values: np.ndarray, overflow: set[str] = frozenset()) -> str:
-    """A ``grid_csv`` text; wells named in ``overflow`` are written as ``OVRFLW``."""
-    header = "," + ",".join(str(c) for c in range(1, values.shape[1] + 1))
-    body = []
-    for i, row in enumerate(values):
-        letter = chr(ord("A") + i)
-        cells = [
-            "OVRFLW" if f"{letter}{j}" in overflow else f"{v:.0f}"
-            for j, v in enumerate(row, start=1)
-        ]
-        body.append(letter + "," + ",".join(cells))
-    return "\n".join([header, *body]) + "\n"
+def _us_date(iso: str) -> str:
+    """``2026-03-02`` → ``3/2/2026``, as US-locale reader software writes dates."""
+    year, month, day = iso.split("-")
+    return f"{int(month)}/{int(day)}/{year}"
 
 
 CONFIG_TEMPLATE = """\
@@ -233,7 +232,7 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
     """Write a simulated study into ``out`` and return its truth table.
 
     Files: ``config/config.yaml``, ``config/plates.tsv``,
-    ``config/layouts/<plate>.toml``, ``config/data/<plate>.csv``,
+    ``config/layouts/<plate>.toml``, ``config/data/<plate>.<suffix>``,
     ``config/exclusions.tsv``, ``config/truth.tsv``. The same design and seed give
     byte-identical files.
     """
@@ -263,15 +262,24 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
                 ]
                 values = _plate_signals(design, readout, curves, rng)
                 overflow = {w for p, w in design.overflow_wells if p == plate}
-                (out / f"config/data/{plate}.csv").write_text(_grid_csv(values, overflow))
+                fmt = design.formats.get(readout, "grid_csv")
+                meta = {
+                    "plate_id": plate,
+                    "run": str(n),
+                    "test": f"{target} killing ({readout})",
+                    "date_us": _us_date(dates[cryo]),
+                    "time": f"{9 + n % 8}:{15 + n:02d}:00 AM",
+                }
+                file = f"config/data/{plate}{SUFFIX[fmt]}"
+                (out / file).write_bytes(WRITERS[fmt](values, overflow, meta).encode("utf-8"))
                 (out / f"config/layouts/{plate}.toml").write_text(
                     _layout_toml(design, target, cryo, (lot_t, lot_r))
                 )
                 sheet.append(
                     {
                         "plate_id": plate,
-                        "file": f"config/data/{plate}.csv",
-                        "format": "grid_csv",
+                        "file": file,
+                        "format": fmt,
                         "layout": f"config/layouts/{plate}.toml",
                         "readout": readout,
                         "batch": curves[0]["batch"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -117,17 +118,31 @@ def plot_curves(
     os.replace(tmp_png, png)
 
 
-def plot_plate_map(wells: Path, plate: str, pdf: Path, png: Path) -> None:
-    """Signal and % lysis map of one plate, excluded wells crossed out."""
-    from killcurve.figures.plate_map import plot_plate_map as plate_map
-    from killcurve.figures.save import save_figure
-    from killcurve.figures.theme import DOUBLE_COLUMN_IN
+def plot_plate_maps(wells: Path, qc: Path, png_dir: Path, pdf: Path, dpi: int = 300) -> None:
+    """Plate maps of every plate: one PNG each in ``png_dir`` and all pages in one PDF."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
 
-    table = pl.scan_parquet(wells).filter(pl.col("plate_id") == plate).collect()
-    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
-    save_figure(plate_map(table, plate), tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, 6.0)
+    from killcurve.figures.plate_map import draw_plate_map
+    from killcurve.figures.save import PDF_METADATA, PNG_METADATA
+
+    table = pl.read_parquet(wells)
+    reasons = pl.read_csv(qc, infer_schema_length=None).select(
+        "plate_id", pl.col("reasons").fill_null("")
+    )
+    tmp_dir = _partial(Path(png_dir))
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp_pdf = _partial(pdf)
+    with PdfPages(tmp_pdf, metadata=PDF_METADATA) as pages:
+        for plate, why in reasons.iter_rows():
+            figure = draw_plate_map(table, plate, why)
+            figure.savefig(tmp_dir / f"{plate}.png", dpi=dpi, metadata=PNG_METADATA)
+            pages.savefig(figure)
+            plt.close(figure)
+    if Path(png_dir).exists():
+        shutil.rmtree(png_dir)
+    os.replace(tmp_dir, png_dir)
     os.replace(tmp_pdf, pdf)
-    os.replace(tmp_png, png)
 
 
 def report(
@@ -136,7 +151,7 @@ def report(
     curves: Path,
     comparisons: Path,
     figures: Sequence[Path],
-    plate_maps: Sequence[Path],
+    plate_maps: Path,
     provenance: Path,
     html_out: Path,
 ) -> None:
@@ -167,7 +182,7 @@ def report(
             f"Plate {Path(png).stem}: raw signal and % lysis per well; shapes show the layout "
             f"role, red × an excluded well. QC: {reasons.get(Path(png).stem) or 'passed'}.",
         )
-        for png in sorted(plate_maps)
+        for png in sorted(Path(plate_maps).glob("*.png"))
     ]
     page = render_report(
         study,

@@ -15,7 +15,7 @@ import polars as pl
 from killcurve.assay.lysis import REQUIRED_CONTROLS
 from killcurve.errors import KillcurveInputError
 from killcurve.io.layout import OPTIONAL_TEXT_FIELDS, check_layout, read_layout
-from killcurve.io.readers import read_export
+from killcurve.io.readers import read_export, select_plate
 from killcurve.io.samplesheet import FILE_COLUMNS, resolve_in_study
 
 #: Leading columns of ``wells.parquet``, in order; other metadata follows.
@@ -88,25 +88,17 @@ def plate_layout(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     return layout
 
 
-def _select_reads(readings: pl.DataFrame, sheet_row: dict[str, str], source: str) -> pl.DataFrame:
-    """Keep the plate/read the samplesheet asks for; a file with several needs a choice."""
-    for column in SELECT_COLUMNS:
-        value = sheet_row.get(column)
-        if value not in (None, ""):
-            readings = readings.filter(pl.col(column).cast(pl.String) == value)
-            if readings.height == 0:
-                raise KillcurveInputError(
-                    f"plate {sheet_row['plate_id']}: {source} has no {column} {value!r}. "
-                    "Check the samplesheet's plate_index/read columns."
-                )
-    parts = readings.select("plate_index", "read").unique().sort("plate_index", "read")
-    if parts.height > 1:
-        listing = ", ".join(f"plate_index {p} read {r!r}" for p, r in parts.iter_rows())
-        raise KillcurveInputError(
-            f"plate {sheet_row['plate_id']}: {source} holds several plates/reads ({listing}). "
-            "Add plate_index and/or read columns to the samplesheet to choose one."
-        )
-    return readings
+def _choice(sheet_row: dict[str, str]) -> tuple[int | None, str | None]:
+    """The samplesheet's ``plate_index`` (a whole number ≥ 1) and ``read``, None when unset."""
+    index, read = sheet_row.get("plate_index") or None, sheet_row.get("read") or None
+    if index is not None:
+        if not index.isdigit() or int(index) < 1:
+            raise KillcurveInputError(
+                f"plate {sheet_row['plate_id']}: plate_index {index!r} is not a whole number "
+                "≥ 1 (1 = the first plate in the file)."
+            )
+        return int(index), read
+    return None, read
 
 
 def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
@@ -124,7 +116,10 @@ def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     except KillcurveInputError as err:
         raise KillcurveInputError(f"plate {plate}: {err}") from None
     source = f"file {sheet_row['file']}"
-    readings = _select_reads(export.data, sheet_row, source)
+    try:
+        readings = select_plate(export, *_choice(sheet_row))
+    except KillcurveInputError as err:
+        raise KillcurveInputError(f"plate {plate}: {err}") from None
     joined = layout.drop("row", "col").join(
         readings.select("well", "row", "col", "signal", "flag", "raw"), on="well", how="left"
     )

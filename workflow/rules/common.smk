@@ -1,4 +1,3 @@
-import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -46,4 +45,3 @@ def curve_figures(wildcards):
 
 wildcard_constraints:
     target=r"[A-Za-z0-9._-]+",
-    plate="|".join(re.escape(p) for p in samples["plate_id"].to_list()),

@@ -1,14 +1,15 @@
-rule plot_plate_map:
+rule plot_plate_maps:
     input:
         wells="results/tables/wells.parquet",
+        qc="results/tables/plate_qc.csv",
     output:
-        pdf="results/figures/plates/{plate}.pdf",
-        png="results/figures/plates/{plate}.png",
+        png=directory("results/figures/plates"),
+        pdf="results/figures/plate_maps.pdf",
     log:
-        "logs/plot_plate_map/{plate}.log",
+        "logs/plot_plate_maps.log",
     benchmark:
-        "logs/benchmarks/plot_plate_map/{plate}.tsv"
+        "logs/benchmarks/plot_plate_maps.tsv"
     conda:
         "../envs/killcurve.yaml"
     script:
-        "../scripts/plot_plate_map.py"
+        "../scripts/plot_plate_maps.py"

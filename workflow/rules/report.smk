@@ -22,9 +22,7 @@ rule render_report:
         curves="results/tables/curves.parquet",
         comparisons="results/tables/comparisons.csv",
         figures=curve_figures,
-        plate_maps=expand(
-            "results/figures/plates/{plate}.png", plate=samples["plate_id"].to_list()
-        ),
+        plate_maps="results/figures/plates",
         provenance="results/provenance.json",
     output:
         html="results/report.html",

@@ -10,7 +10,7 @@ run(
     curves=Path(snakemake.input.curves),
     comparisons=Path(snakemake.input.comparisons),
     figures=[Path(f) for f in snakemake.input.figures],
-    plate_maps=[Path(f) for f in snakemake.input.plate_maps],
+    plate_maps=Path(snakemake.input.plate_maps),
     provenance=Path(snakemake.input.provenance),
     html_out=Path(snakemake.output.html),
 )

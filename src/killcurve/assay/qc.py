@@ -26,13 +26,14 @@ well. ``reasons`` lists each.
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
+
+from killcurve.plate import row_index
 
 #: Columns of ``plate_qc.csv`` in order.
 QC_COLUMNS = (
@@ -53,17 +54,6 @@ class QcThresholds:
     max_spontaneous_pct: float = 30.0
     position_alpha: float = 0.01
     position_min_effect_pct: float = 10.0
-
-
-_LETTERS = {ch: i for i, ch in enumerate(string.ascii_uppercase, start=1)}
-
-
-def row_index(row: pl.Expr) -> pl.Expr:
-    """1-based plate row number from its letters: ``A`` → 1, ``P`` → 16, ``AF`` → 32."""
-    up = row.str.to_uppercase()
-    first = up.str.slice(0, 1).replace_strict(_LETTERS, default=None, return_dtype=pl.Int64)
-    second = up.str.slice(1, 1).replace_strict(_LETTERS, default=None, return_dtype=pl.Int64)
-    return pl.when(second.is_null()).then(first).otherwise(26 * first + second)
 
 
 def _limit(name: str, op: str, limit: float, unit: str = "") -> pl.Expr:

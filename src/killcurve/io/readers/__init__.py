@@ -1,48 +1,144 @@
 """Plate-reader export readers, one module per instrument family.
 
 :func:`read_export` is the one entry: it dispatches on the samplesheet's
-``format`` (``auto`` sniffs the family from the file's content).
+``format`` (``auto`` sniffs the family from the file's content, whatever its
+extension). Every reader returns a :class:`PlateExport` whose ``data`` has the
+columns of :func:`~killcurve.io.readers.cells.cells_frame` and whose
+``metadata`` keeps the file-level facts (instrument, serial number, software,
+read date, read settings, and which blocks were skipped).
+
+Formats (``READERS`` keys) and their modules:
+
+========================  ================  =========================================
+format                    module            exports
+========================  ================  =========================================
+``grid_csv``              grid_csv          a bare ``,1,2,…`` grid (simulated data)
+``agilent_gen5``          gen5              Agilent BioTek Gen5 text
+``moldev_softmax_pro``    softmax_pro       Molecular Devices SoftMax Pro text
+``bmg_mars``              bmg               BMG Labtech MARS CSV
+``bmg_smart_control``     bmg               BMG Labtech SMART Control xlsx
+``perkin_elmer_envision`` envision          Revvity/PerkinElmer EnVision CSV
+``revvity_kaleido``       kaleido           Revvity Kaleido CSV (EnSight, VICTOR Nivo)
+``tecan_magellan``        tecan             Tecan Magellan xlsx (list or matrix)
+``tecan_spark``           tecan             Tecan SparkControl xlsx
+``promega_glomax``        glomax            Promega GloMax Navigator xlsx
+``thermo_skanit``         skanit            Thermo Fisher SkanIt xlsx
+========================  ================  =========================================
+
+Common rules: calculated blocks (blank-corrected, concentrations,
+normalised, ratios, reduced data) are *skipped*, never returned as reads, and
+named in ``metadata["skipped_blocks"]``; kinetic tables are skipped and
+named in ``metadata["skipped_kinetic"]``, and a file holding only kinetic
+data stops with "kinetic export: not supported yet, export endpoint data".
+Overflow markers stay flagged wells (``signal`` null). A file with several
+plates or reads needs :func:`select_plate` to choose one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from killcurve.errors import KillcurveInputError
+from killcurve.io.readers import bmg, envision, gen5, glomax, kaleido, skanit, softmax_pro, tecan
 from killcurve.io.readers.grid_csv import looks_like as _looks_like_grid
 from killcurve.io.readers.grid_csv import read_grid_csv
 from killcurve.io.readers.model import PlateExport
-from killcurve.io.readers.text import read_text
+from killcurve.io.readers.select import select_plate
+from killcurve.io.readers.sheets import Sheets, is_workbook, read_sheets
+from killcurve.io.readers.text import read_text, require_file
 
 Reader = Callable[[Path], PlateExport]
 
 #: Format name -> reader. The samplesheet's ``format`` column takes these names or ``auto``.
-READERS: dict[str, Reader] = {"grid_csv": read_grid_csv}
+READERS: dict[str, Reader] = {
+    "grid_csv": read_grid_csv,
+    gen5.FORMAT: gen5.read_gen5,
+    softmax_pro.FORMAT: softmax_pro.read_softmax_pro,
+    bmg.MARS: bmg.read_mars,
+    bmg.SMART_CONTROL: bmg.read_smart_control,
+    envision.FORMAT: envision.read_envision,
+    kaleido.FORMAT: kaleido.read_kaleido,
+    tecan.MAGELLAN: tecan.read_magellan,
+    tecan.SPARK: tecan.read_spark,
+    glomax.FORMAT: glomax.read_glomax,
+    skanit.FORMAT: skanit.read_skanit,
+}
+
+#: Text formats in the order they are tried by :func:`sniff`.
+TEXT_SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (softmax_pro.FORMAT, softmax_pro.looks_like),
+    (gen5.FORMAT, gen5.looks_like),
+    (bmg.MARS, bmg.looks_like_mars),
+    (envision.FORMAT, envision.looks_like),
+    (kaleido.FORMAT, kaleido.looks_like),
+    ("grid_csv", _looks_like_grid),
+)
+#: Workbook formats in the order they are tried by :func:`sniff`.
+BOOK_SNIFFERS: tuple[tuple[str, Callable[[Sheets], bool]], ...] = (
+    (tecan.SPARK, tecan.looks_like_spark),
+    (tecan.MAGELLAN, tecan.looks_like_magellan),
+    (glomax.FORMAT, glomax.looks_like),
+    (skanit.FORMAT, skanit.looks_like),
+    (bmg.SMART_CONTROL, bmg.looks_like_smart_control),
+)
+
+_LOG = logging.getLogger(__name__)
 
 
 def sniff(path: Path) -> str:
     """Name the format of ``path`` from its content, or stop with what the file looked like."""
-    text = read_text(Path(path), allow_latin1=True)
-    if _looks_like_grid(text):
-        return "grid_csv"
-    head = "\n".join(text.splitlines()[:5])
+    path = require_file(path)
+    if is_workbook(path):
+        sheets = read_sheets(path, n_rows=40)
+        name = next((fmt for fmt, test in BOOK_SNIFFERS if test(sheets)), None)
+        first = next(iter(sheets.values()), [])
+        head = f"sheets {', '.join(sheets)}; first rows:\n" + "\n".join(
+            " | ".join(c for c in row if c) for row in first[:5]
+        )
+    else:
+        text = read_text(path, allow_latin1=True)
+        name = next((fmt for fmt, test in TEXT_SNIFFERS if test(text)), None)
+        head = "\n".join(line[:120] for line in text.splitlines()[:5])
+    if name is not None:
+        return name
     raise KillcurveInputError(
         f"{path}: format not recognised. Known formats: {', '.join(sorted(READERS))}. "
-        f"The file starts with:\n{head}\nSet the samplesheet's format column to one of them."
+        f"The file starts with:\n{head}\nSet the samplesheet's format column to one of them, "
+        "or export the plate in one of these formats."
     )
 
 
 def read_export(path: Path, fmt: str = "auto") -> PlateExport:
-    """Read a plate-reader export with the reader for ``fmt`` (``auto``: sniffed)."""
+    """Read a plate-reader export with the reader for ``fmt`` (``auto``: sniffed).
+
+    With ``auto`` the chosen family is logged and noted in
+    ``metadata["format_detection"]``. Whatever goes wrong inside a reader
+    reaches the caller as a :class:`KillcurveInputError` naming the file.
+    """
     path = Path(path)
-    if fmt == "auto":
-        fmt = sniff(path)
-    if fmt not in READERS:
+    chosen = sniff(path) if fmt == "auto" else fmt
+    if chosen not in READERS:
         raise KillcurveInputError(
             f"{path}: unknown format {fmt!r}. Known formats: auto, {', '.join(sorted(READERS))}."
         )
-    return READERS[fmt](path)
+    try:
+        export = READERS[chosen](path)
+    except KillcurveInputError:
+        raise
+    except Exception as err:  # a reader met input it does not understand
+        raise KillcurveInputError(
+            f"{path}: could not be read as {chosen} ({type(err).__name__}: {err}). "
+            "Check that the samplesheet's format matches the file (or use auto), "
+            "or re-export the plate from the reader software."
+        ) from err
+    if fmt == "auto":
+        _LOG.info("%s: format auto -> %s", path, chosen)
+        metadata = {**export.metadata, "format_detection": f"auto: content matches {chosen}"}
+        export = replace(export, metadata=metadata)
+    return export
 
 
-__all__ = ["READERS", "PlateExport", "read_export", "sniff"]
+__all__ = ["READERS", "PlateExport", "read_export", "select_plate", "sniff"]

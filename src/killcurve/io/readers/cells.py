@@ -57,7 +57,8 @@ def cells_frame(
 
     Columns: ``plate_index`` (Int32, 1-based order of the plate in the file),
     ``read`` (String), ``well`` (``A1`` style, no zero padding), ``row``,
-    ``col`` (Int32, 1-based), ``signal`` (Float64, null unless a plain number),
+    ``col`` (Int32, 1-based), ``signal`` (Float64 in the instrument's own unit —
+    RLU, RFU, OD, counts/s — never rescaled; null unless a plain number),
     ``flag`` (null or one of :data:`FLAGS`), ``raw`` (the cell text as exported).
     """
     parsed = [classify(r[4], decimal) for r in records]

@@ -1,11 +1,36 @@
-"""Decoding exported text files: BOMs, UTF-16, UTF-8 and Latin-1."""
+"""Decoding exported text files and splitting them into cells.
+
+Plate-reader software writes UTF-16 (SoftMax Pro), UTF-8 with or without a
+byte-order mark (BMG MARS, Kaleido) or Windows Latin-1 (Gen5 on a European
+Windows); separators are tabs, commas, or semicolons where the decimal mark is
+a comma. These helpers decode the bytes and guess separator and decimal mark
+from the content, never from the file name.
+"""
 
 from __future__ import annotations
 
 import codecs
+import csv
+import io
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from killcurve.errors import KillcurveInputError
+
+_POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_COMMA_NUMBER = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
+
+
+def require_file(path: Path) -> Path:
+    """``path`` as a :class:`Path` if it is a file; else stop with what to check."""
+    path = Path(path)
+    if not path.is_file():
+        raise KillcurveInputError(
+            f"{path}: file not found. Check the path in the samplesheet "
+            "(paths are relative to the study directory)."
+        )
+    return path
 
 
 def read_text(path: Path, allow_latin1: bool = False) -> str:
@@ -16,12 +41,7 @@ def read_text(path: Path, allow_latin1: bool = False) -> str:
     ``allow_latin1`` (formats whose software writes Windows-1252/Latin-1);
     otherwise the file is refused with a message that names it.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise KillcurveInputError(
-            f"{path}: file not found. Check the path in the samplesheet "
-            "(paths are relative to the study directory)."
-        )
+    path = require_file(path)
     data = path.read_bytes()
     if not data.strip():
         raise KillcurveInputError(f"{path}: the file is empty. Re-export it from the reader.")
@@ -39,9 +59,53 @@ def read_text(path: Path, allow_latin1: bool = False) -> str:
     except UnicodeDecodeError as err:
         if allow_latin1:
             return data.decode("latin-1")
+        bad = data[err.start : err.start + 1]
         raise KillcurveInputError(
-            f"{path}: not valid UTF-8 text at byte {err.start} "
-            f"({data[err.start : err.start + 1]!r}). "
+            f"{path}: not valid UTF-8 text (byte {err.start}: {bad!r}). "
             "Save the export as UTF-8 (or UTF-16), or use the reader's own format "
             "instead of grid_csv."
         ) from None
+
+
+def guess_delimiter(text: str) -> str:
+    """``";"`` when most non-blank lines of the first 60 hold a semicolon, else ``","``.
+
+    Exports from a Windows set to a decimal-comma locale separate fields with
+    semicolons; otherwise plate-reader CSVs use commas.
+
+    >>> guess_delimiter("A;1,5;2,5\\nB;3,5;4,5\\n")
+    ';'
+    >>> guess_delimiter("A,1.5,2.5\\nB,3.5,4.5\\n")
+    ','
+    """
+    lines = [line for line in text.splitlines()[:60] if line.strip()]
+    with_semicolon = sum(";" in line for line in lines)
+    return ";" if lines and with_semicolon * 2 >= len(lines) else ","
+
+
+def csv_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
+    """Split delimited text into rows of cells (quotes honoured); delimiter guessed if None."""
+    sep = delimiter or guess_delimiter(text)
+    return list(csv.reader(io.StringIO(text), delimiter=sep))
+
+
+def guess_decimal(values: Iterable[str | None]) -> str:
+    """The decimal mark of exported readings: ``","`` only if some use it and none use ``"."``.
+
+    Integers say nothing about the mark, so a file of counts stays ``"."``.
+
+    >>> guess_decimal(["12", "0,25", "1,5"])
+    ','
+    >>> guess_decimal(["12", "0.25", "1,5"])
+    '.'
+    >>> guess_decimal(["12", "40"])
+    '.'
+    """
+    comma = False
+    for value in values:
+        text = (value or "").strip()
+        if _POINT_NUMBER.match(text):
+            return "."
+        if _COMMA_NUMBER.match(text):
+            comma = True
+    return "," if comma else "."

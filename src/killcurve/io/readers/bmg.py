@@ -1,0 +1,136 @@
+"""``bmg_mars`` and ``bmg_smart_control``: BMG Labtech MARS CSV and SMART Control xlsx exports.
+
+Both write the same plate report: ``Key: value`` header cells (``User:``,
+``Path:``, ``Test name:``, ``Date:``, ``Time:``, ``ID1:``…), the read mode
+(``Fluorescence (FI)``, ``Absorbance``, ``Luminescence``), then titled
+matrices. MARS writes it as CSV (comma-separated; semicolons where the
+decimal mark is a comma), SMART Control as the sheet ``Microplate End point``
+of an xlsx workbook, with numbered titles (``4. Raw Data (480-14/520-30)``).
+
+What becomes a read: each ``Raw Data (…)`` matrix; the read name is the text
+in the parentheses as written (``580/620``, ``450``, ``450 1``,
+``No filter``). One plate per file. 1536-well matrices (rows ``a``…``f``
+after ``Z``) are read as rows ``AA``…``AF``.
+
+Skipped: layout-like matrices (``Layout``, ``Standard Concentrations``,
+``Dilutions``) and calculated ones (``Blank corrected based on Raw Data``,
+averages, ratios), listed under ``skipped_blocks``. The long
+``Table End point`` sheet repeats the matrices and is not read. Kinetic
+exports (no ``Raw Data`` matrix; sheets named ``… Kinetic``) stop with a
+KillcurveInputError.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from killcurve.io.readers.matrix import find_header, read_matrix
+from killcurve.io.readers.model import PlateExport
+from killcurve.io.readers.records import (
+    KINETIC_HINT,
+    Record,
+    build_export,
+    join_names,
+    rename_keys,
+)
+from killcurve.io.readers.sheets import key_values, read_sheets
+from killcurve.io.readers.text import csv_rows, read_text
+
+MARS = "bmg_mars"
+SMART_CONTROL = "bmg_smart_control"
+
+_RAW_TITLE = re.compile(r"^(?:\d+\.\s*)?Raw Data\s*\((?P<read>.*)\)$")
+_HEADER_KEY = re.compile(r"^(User|Path|Test run no\.|Test ID|Test [Nn]ame|Date|Time|ID\d):\s*(.*)$")
+_MODE = re.compile(r"^(Absorbance|Fluorescence|Luminescence|Time-Resolved|AlphaScreen|TRF)", re.I)
+_METADATA = {
+    "User": "user",
+    "Test name": "protocol",
+    "Test Name": "protocol",
+    "Date": "read_date",
+    "Time": "read_time",
+    "Microplate name": "plate_type",
+    "Measurement type": "read_mode",
+}
+_HINT = "BMG exports need a plate-format 'Raw Data (…)' matrix: export as plate, not as table."
+
+
+def looks_like_mars(text: str) -> bool:
+    """MARS CSV: the first line holds ``User:`` and ``Path:`` (or ``Test run no.``) cells."""
+    first = text.lstrip().split("\n", 1)[0]
+    return first.startswith("User:") and ("Path:" in first or "Test run no." in first)
+
+
+def looks_like_smart_control(sheets: dict[str, list[list[str]]]) -> bool:
+    """SMART Control xlsx: a sheet whose first cell is ``User:`` and holds ``Raw Data (…)``."""
+    for rows in sheets.values():
+        cells = [c.strip() for row in rows for c in row if c.strip()]
+        if cells and cells[0].startswith("User:") and any(_RAW_TITLE.match(c) for c in cells):
+            return True
+    return False
+
+
+def read_mars(path: Path) -> PlateExport:
+    """Read a BMG MARS CSV export (plate format)."""
+    path = Path(path)
+    rows = csv_rows(read_text(path, allow_latin1=True))
+    records, metadata = _read_report(rows)
+    metadata = {"software": "MARS", **metadata}
+    return build_export(path, MARS, records, metadata, _HINT)
+
+
+def read_smart_control(path: Path) -> PlateExport:
+    """Read a BMG SMART Control (or MARS Excel) xlsx export."""
+    path = Path(path)
+    sheets = read_sheets(path)
+    plate_sheets = [n for n in sheets if n.startswith("Microplate")] or list(sheets)
+    records: list[Record] = []
+    metadata = {"software": "SMART Control"}
+    for name in plate_sheets:
+        found, info = _read_report(sheets[name])
+        records.extend(found)
+        metadata = {**info, **metadata}
+    protocol = sheets.get("Protocol Information", [])
+    metadata.update(rename_keys(key_values(protocol), _METADATA))
+    kinetic = [n for n in sheets if "kinetic" in n.lower()]
+    hint = KINETIC_HINT if kinetic and not records else _HINT
+    return build_export(path, SMART_CONTROL, records, metadata, hint)
+
+
+def _read_report(rows: list[list[str]]) -> tuple[list[Record], dict[str, str]]:
+    """Raw-data records and header metadata of one BMG plate report."""
+    found: dict[str, str] = {}
+    records: list[Record] = []
+    calculated: list[str] = []
+    read: str | None = "1"
+    index = 0
+    while index < len(rows):
+        cells = [c.strip() for c in rows[index]]
+        filled = [c for c in cells if c]
+        for cell in filled:
+            key = _HEADER_KEY.match(cell)
+            if key:
+                found.setdefault(key.group(1), key.group(2).strip())
+        if len(filled) == 1 and not _HEADER_KEY.match(filled[0]):
+            title = _RAW_TITLE.match(filled[0])
+            if title:
+                read = title.group("read").strip()
+            elif _MODE.match(filled[0]) and "read_mode" not in found:
+                found["read_mode"] = filled[0]
+            else:
+                read = None
+                calculated.append(re.sub(r"^\d+\.\s*", "", filled[0]))
+            index += 1
+            continue
+        header = find_header(cells)
+        if header is None:
+            index += 1
+            continue
+        grid, index = read_matrix(rows, index, *header)
+        if read is not None:
+            records.extend((1, read, row, col, raw) for row, col, raw in grid)
+        read = None
+    metadata = rename_keys(found, _METADATA)
+    if calculated:
+        metadata["skipped_blocks"] = join_names(calculated)
+    return records, metadata

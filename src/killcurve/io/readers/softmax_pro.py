@@ -1,0 +1,176 @@
+"""``moldev_softmax_pro``: Molecular Devices SoftMax Pro text exports (UTF-16, tab-separated).
+
+The file starts ``##BLOCKS= n``; each block ends with ``~End``. A plate block
+starts with a ``Plate:`` header line (name, export version, ``PlateFormat`` or
+``TimeFormat``, read type, read mode, data type, wavelengths, number of wells
+…), then a column header line with ``Temperature(¡C)`` and the data lines.
+
+- ``PlateFormat``: one line per plate row; several wavelengths sit side by
+  side, each ``1…12`` block separated by an empty column.
+- ``TimeFormat``: the header names the wells (``A1``, ``A2``, …) and one line
+  holds the whole plate.
+
+Each plate block is one plate (``plate_index`` = order in the file; the
+SoftMax plate names are in ``metadata["plates"]``). Read names: the
+wavelength for absorbance/luminescence (``450``; ``Lum`` when luminescence is
+read without a filter, wavelength 0), ``ex404/em445`` for fluorescence.
+
+Skipped: the reduced-data matrix after the raw one (SoftMax's calculated
+values), plate blocks whose data type is ``Reduced`` (listed under
+``skipped_blocks``), ``Group:`` and ``Note:`` blocks, and kinetic,
+spectrum and well-scan plate blocks (``skipped_kinetic``; a file with only
+those stops with a KillcurveInputError).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from killcurve.errors import KillcurveInputError
+from killcurve.io.readers.model import PlateExport
+from killcurve.io.readers.records import KINETIC_HINT, Record, build_export, join_names
+from killcurve.io.readers.text import read_text
+from killcurve.plate import PLATE_SHAPES, row_letter, split_well
+
+FORMAT = "moldev_softmax_pro"
+
+_DATA_TYPES = ("Raw", "Reduced", "Both")
+_SAVED = re.compile(r"^Original Filename:\s*(?P<file>[^;]*);\s*Date Last Saved:\s*(?P<date>.*)$")
+
+
+def looks_like(text: str) -> bool:
+    """SoftMax Pro: the first line is ``##BLOCKS= n``."""
+    return text.lstrip().startswith("##BLOCKS=")
+
+
+def read_softmax_pro(path: Path) -> PlateExport:
+    """Read a SoftMax Pro text export: the raw endpoint data of every plate block."""
+    path = Path(path)
+    lines = read_text(path, allow_latin1=True).splitlines()
+    records: list[Record] = []
+    names: list[str] = []
+    calculated: list[str] = []
+    kinetic: list[str] = []
+    metadata = {"software": "SoftMax Pro"}
+    index = 0
+    while index < len(lines):
+        cells = lines[index].split("\t")
+        saved = _SAVED.match(lines[index])
+        if saved:
+            metadata["original_filename"] = saved["file"].strip()
+            metadata["date_last_saved"] = saved["date"].strip()
+        if cells[0] != "Plate:":
+            index += 1
+            continue
+        header = _Header(cells, path, index + 1)
+        end = index + 1  # the raw matrix ends at an empty line; tab-only lines are unread rows
+        while end < len(lines) and lines[end].strip(" ") and not lines[end].startswith("~End"):
+            end += 1
+        names.append(header.name)
+        metadata.setdefault("read_mode", header.mode)
+        metadata.setdefault("export_version", header.version)
+        if header.read_type != "Endpoint":
+            kinetic.append(f"{header.name} ({header.read_type})")
+        elif header.data_type == "Reduced":
+            calculated.append(f"{header.name} (reduced)")
+        else:
+            block = [line.split("\t") for line in lines[index + 1 : end]]
+            records.extend(header.records(len(names), block))
+        index = end
+    metadata["plates"] = "; ".join(f"{i}={name}" for i, name in enumerate(names, start=1))
+    if calculated:
+        metadata["skipped_blocks"] = join_names(calculated)
+    if kinetic:
+        metadata["skipped_kinetic"] = join_names(kinetic)
+    hint = KINETIC_HINT if kinetic else "The file has no Plate: block with data."
+    return build_export(path, FORMAT, records, metadata, hint)
+
+
+class _Header:
+    """The fields of a ``Plate:`` line that locate and name the readings."""
+
+    def __init__(self, cells: list[str], path: Path, line_no: int) -> None:
+        fields = [c.strip() for c in cells] + [""] * 40
+        kind = next((i for i in (6, 7) if fields[i] in _DATA_TYPES), None)
+        if kind is None or fields[3] not in ("PlateFormat", "TimeFormat"):
+            raise KillcurveInputError(
+                f"{path}: line {line_no}: Plate: header not understood (format {fields[3]!r}, "
+                f"data type {fields[6]!r}/{fields[7]!r}). Export the plate as text in "
+                "Plate or Time format from SoftMax Pro."
+            )
+        self.where = f"{path}: plate {fields[1]!r} (line {line_no})"
+        self.name, self.version, self.layout = fields[1], fields[2], fields[3]
+        self.read_type, self.mode, self.data_type = fields[4], fields[5], fields[kind]
+        self.wells = int(fields[kind + 12]) if fields[kind + 12].isdigit() else 96
+        emission = fields[kind + 9].split()
+        excitation = fields[kind + 13].split() if self.mode == "Fluorescence" else []
+        if excitation and len(excitation) == len(emission):
+            self.reads = [f"ex{ex}/em{em}" for ex, em in zip(excitation, emission, strict=True)]
+        elif self.mode == "Luminescence" and emission in ([], ["0"]):
+            self.reads = ["Lum"]
+        else:
+            self.reads = emission or ["1"]
+
+    def records(self, plate: int, block: list[list[str]]) -> list[Record]:
+        """Records of the raw matrix: ``block`` is the column header line then the data lines."""
+        if not block:
+            raise KillcurveInputError(f"{self.where}: the plate block has no data lines.")
+        header, data = block[0], block[1:]
+        if self.layout == "PlateFormat":
+            slots = _plate_slots(header)
+            n_rows = PLATE_SHAPES.get(self.wells, (len(data), 0))[0]
+            if len(data) != n_rows:
+                raise KillcurveInputError(
+                    f"{self.where}: {len(data)} data lines, expected {n_rows} plate rows for "
+                    f"{self.wells} wells. Export endpoint data in Plate format."
+                )
+            rows = [(row_letter(i), line) for i, line in enumerate(data)]
+        else:
+            slots = _time_slots(header)
+            if len(data) != 1:
+                raise KillcurveInputError(
+                    f"{self.where}: {len(data)} data lines in Time format, expected 1 for "
+                    "an endpoint read. Export endpoint data."
+                )
+            rows = [("", data[0])]
+        groups = 1 + max((slot[0] for slot in slots.values()), default=0)
+        if groups != len(self.reads):
+            raise KillcurveInputError(
+                f"{self.where}: {groups} wavelength blocks in the data but the header lists "
+                f"{len(self.reads)} ({', '.join(self.reads)}). Re-export the plate."
+            )
+        out: list[Record] = []
+        for letter, line in rows:
+            for at, (group, row, col) in slots.items():
+                raw = line[at].strip() if at < len(line) else ""
+                out.append((plate, self.reads[group], letter or row, col, raw))
+        return out
+
+
+def _plate_slots(header: list[str]) -> dict[int, tuple[int, str, int]]:
+    """Column index -> (wavelength block, "", column) of a PlateFormat header line."""
+    slots: dict[int, tuple[int, str, int]] = {}
+    group = -1
+    for at, cell in enumerate(header):
+        text = cell.strip()
+        if text.isdigit() and at > 1:
+            if int(text) == 1:
+                group += 1
+            slots[at] = (group, "", int(text))
+    return slots
+
+
+def _time_slots(header: list[str]) -> dict[int, tuple[int, str, int]]:
+    """Column index -> (wavelength block, row, column) of a TimeFormat header line."""
+    slots: dict[int, tuple[int, str, int]] = {}
+    group, seen = 0, set()
+    for at, cell in enumerate(header):
+        well = split_well(cell) if at > 1 else None
+        if well is None:
+            continue
+        if well in seen:
+            group, seen = group + 1, set()
+        seen.add(well)
+        slots[at] = (group, *well)
+    return slots

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 from plotnine import (
     aes,
+    annotate,
     facet_wrap,
     geom_errorbar,
     geom_line,
@@ -59,19 +60,26 @@ def plot_target_curves(
     """
     pts = _panel(means.filter(pl.col("target") == target)).to_pandas()
     lines = _panel(grid.filter(pl.col("target") == target)).to_pandas()
-    return (
-        ggplot()
-        + geom_line(lines, aes("et_ratio", "pct_lysis", colour="product", group="curve"), size=0.5)
-        + geom_errorbar(
-            pts,
-            aes("et_ratio", ymin="mean - sd", ymax="mean + sd", colour="product"),
-            width=0.05,
-            size=0.3,
+    plot = ggplot()
+    if len(lines):
+        plot += geom_line(
+            lines, aes("et_ratio", "pct_lysis", colour="product", group="curve"), size=0.5
         )
-        + geom_point(pts, aes("et_ratio", "mean", colour="product", shape="lot"), size=1.3)
+    if len(pts):
+        plot += geom_errorbar(
+            pts, aes("et_ratio", ymin="mean - sd", ymax="mean + sd", colour="product"),
+            width=0.05, size=0.3,
+        )  # fmt: skip
+        plot += geom_point(pts, aes("et_ratio", "mean", colour="product", shape="lot"), size=1.3)
+        plot += facet_wrap("panel")
+    else:
+        plot += annotate(
+            "text", x=1.0, y=50.0, label="no usable wells: all excluded (see plate QC)"
+        )
+    return (
+        plot
         + scale_x_log10()
         + scale_colour_manual(values=colours, breaks=[p for p in order if p in colours] or None)
-        + facet_wrap("panel")
         + labs(
             x="E:T ratio (effector:target, log scale)",
             y="specific lysis (%)",

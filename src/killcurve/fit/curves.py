@@ -216,8 +216,6 @@ def curve_grid(curves: pl.DataFrame, n: int = 101) -> pl.DataFrame:
                 {"curve_id": row["curve_id"], "et_ratio": x, "pct_lysis": predict(theta, x)}
             )
         )
-    if not frames:
-        return pl.DataFrame(
-            schema={"curve_id": pl.String, "et_ratio": pl.Float64, "pct_lysis": pl.Float64}
-        )
-    return pl.concat(frames).join(curves.select("curve_id", *CURVE_KEYS), on="curve_id")
+    schema = {"curve_id": pl.String, "et_ratio": pl.Float64, "pct_lysis": pl.Float64}
+    grid = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    return grid.join(curves.select("curve_id", *CURVE_KEYS), on="curve_id")

@@ -23,7 +23,7 @@ import polars as pl
 from killcurve.assay.lysis import compute_lysis
 from killcurve.assay.qc import QcThresholds, exclude_failed_plates, plate_qc
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import curve_grid, fit_curves
+from killcurve.fit.curves import CURVE_KEYS, curve_grid, fit_curves
 from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.stats.compare import compare_products
@@ -120,6 +120,7 @@ def plot_curves(
 
 def plot_plate_maps(wells: Path, qc: Path, png_dir: Path, pdf: Path, dpi: int = 300) -> None:
     """Plate maps of every plate: one PNG each in ``png_dir`` and all pages in one PDF."""
+    import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -133,7 +134,10 @@ def plot_plate_maps(wells: Path, qc: Path, png_dir: Path, pdf: Path, dpi: int = 
     tmp_dir = _partial(Path(png_dir))
     tmp_dir.mkdir(parents=True, exist_ok=True)
     tmp_pdf = _partial(pdf)
-    with PdfPages(tmp_pdf, metadata=PDF_METADATA) as pages:
+    with (
+        matplotlib.rc_context({"pdf.fonttype": 42}),
+        PdfPages(tmp_pdf, metadata=PDF_METADATA) as pages,
+    ):
         for plate, why in reasons.iter_rows():
             figure = draw_plate_map(table, plate, why)
             figure.savefig(tmp_dir / f"{plate}.png", dpi=dpi, metadata=PNG_METADATA)
@@ -195,6 +199,24 @@ def report(
         provenance_table(json.loads(Path(provenance).read_text())),
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
+
+
+def workbook(qc: Path, curves: Path, comparisons: Path, xlsx_out: Path) -> None:
+    """``killcurve_tables.xlsx``: plate QC, curves (censored values as >x/<x), comparisons."""
+    from killcurve.report.tables import censored_curves, write_workbook
+
+    fits = censored_curves(pl.read_parquet(curves))
+    human = fits.select(
+        "curve_id", *CURVE_KEYS, "readout", pl.col("et50_text").alias("et50"), "et50_lower",
+        "et50_upper", pl.col("et_at_50_text").alias("et_at_50"), "emax", "hill", "auc",
+        "n_points", "converged", "flags", "plate_ids",
+    )  # fmt: skip
+    tables = {
+        "plate_qc": pl.read_csv(qc, infer_schema_length=None),
+        "curves": human,
+        "comparisons": pl.read_csv(comparisons, infer_schema_length=None),
+    }
+    _atomic(xlsx_out, lambda p: write_workbook(tables, p))
 
 
 def write_provenance(

@@ -1,3 +1,18 @@
+rule write_workbook:
+    input:
+        qc="results/tables/plate_qc.csv",
+        curves="results/tables/curves.parquet",
+        comparisons="results/tables/comparisons.csv",
+    output:
+        xlsx="results/tables/killcurve_tables.xlsx",
+    log:
+        "logs/write_workbook.log",
+    conda:
+        "../envs/killcurve.yaml"
+    script:
+        "../scripts/write_workbook.py"
+
+
 rule write_provenance:
     input:
         sheet=config["plates"],

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from killcurve.steps import run, workbook
+
+run(
+    workbook,
+    log=snakemake.log[0],
+    qc=Path(snakemake.input.qc),
+    curves=Path(snakemake.input.curves),
+    comparisons=Path(snakemake.input.comparisons),
+    xlsx_out=Path(snakemake.output.xlsx),
+)

@@ -4,6 +4,7 @@
 * ``killcurve check DIR`` — validate a study (config, samplesheet, files, layouts,
   plate sizes, controls, products in comparisons) and print a summary; exit 1 on problems.
 * ``killcurve example DIR`` — write the simulated example study.
+* ``killcurve simulate DIR --plates N`` — a larger simulated study, for benchmarks.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def _check(args: argparse.Namespace) -> int:
     return 1
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    base = Design()
+    per_lot = len(base.targets) * len(base.cryo_states)
+    design = dataclasses.replace(base, seed=args.seed, lots=max(1, -(-args.plates // per_lot)))
+    truth = write_study(args.directory, design)
+    n_plates = design.lots * per_lot
+    print(f"wrote {n_plates} plates ({truth.height} curves) to {args.directory}/config")
+    return 0
+
+
 def _example(args: argparse.Namespace) -> int:
     truth = write_study(args.directory, dataclasses.replace(Design(), seed=args.seed))
     print(f"wrote a study of {truth.height} curves to {args.directory}/config")
@@ -69,6 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     example.add_argument("directory", type=Path)
     example.add_argument("--seed", type=int, default=Design.seed, help="random seed")
     example.set_defaults(func=_example)
+    simulate = sub.add_parser(
+        "simulate", help="write a simulated study of at least N plates into DIR (benchmarks)"
+    )
+    simulate.add_argument("directory", type=Path)
+    simulate.add_argument("--plates", type=int, default=100, help="number of plates (rounded up)")
+    simulate.add_argument("--seed", type=int, default=Design.seed, help="random seed")
+    simulate.set_defaults(func=_simulate)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

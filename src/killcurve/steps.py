@@ -118,7 +118,7 @@ def plot_curves(
     os.replace(tmp_png, png)
 
 
-def plot_plate_maps(wells: Path, qc: Path, png_dir: Path, pdf: Path, dpi: int = 300) -> None:
+def plot_plate_maps(wells: Path, qc: Path, png_dir: Path, pdf: Path, dpi: int = 150) -> None:
     """Plate maps of every plate: one PNG each in ``png_dir`` and all pages in one PDF."""
     import matplotlib
     import matplotlib.pyplot as plt

@@ -20,6 +20,8 @@ from plotnine import (
 
 from killcurve.figures.theme import theme_killcurve
 
+#: Most lots per target that get a point shape each.
+MAX_LOT_SHAPES = 6
 #: Facet label used when a curve has no stage or cryo value.
 UNSET = "-"
 
@@ -70,7 +72,15 @@ def plot_target_curves(
             pts, aes("et_ratio", ymin="mean - sd", ymax="mean + sd", colour="product"),
             width=0.05, size=0.3,
         )  # fmt: skip
-        plot += geom_point(pts, aes("et_ratio", "mean", colour="product", shape="lot"), size=1.3)
+        # A shape per lot reads well for a few lots; beyond MAX_LOT_SHAPES colour alone.
+        by_lot = pts["lot"].nunique() <= MAX_LOT_SHAPES
+        if by_lot:
+            plot += geom_point(
+                pts, aes("et_ratio", "mean", colour="product", shape="lot"), size=1.3
+            )
+            plot += labs(shape="lot")
+        else:
+            plot += geom_point(pts, aes("et_ratio", "mean", colour="product"), size=1.3)
         plot += facet_wrap("panel")
     else:
         plot += annotate(
@@ -84,7 +94,6 @@ def plot_target_curves(
             x="E:T ratio (effector:target, log scale)",
             y="specific lysis (%)",
             colour="product",
-            shape="lot",
             title=f"{target}: % lysis vs E:T, 4PL fit per lot (points: mean ± SD of wells)",
         )
         + theme_killcurve()

@@ -46,25 +46,31 @@ def draw_plate_map(wells: pl.DataFrame, plate_id: str, qc_reasons: str = "") -> 
     shape = plate_shape(r, c)
     readout = plate["readout"][0]
     with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 7, "pdf.fonttype": 42}):
-        fig, axes = plt.subplots(2, 1, figsize=(7.2, 6.4), layout="constrained")
+        # Fixed axes positions (figure fractions): a layout engine costs more than the drawing.
+        fig = plt.figure(figsize=(7.2, 6.4))
+        axes = [fig.add_axes((0.06, 0.53, 0.62, 0.40)), fig.add_axes((0.06, 0.05, 0.62, 0.40))]
+        bars = [fig.add_axes((0.70, 0.56, 0.015, 0.34)), fig.add_axes((0.70, 0.08, 0.015, 0.34))]
         panels = (
             ("signal", f"{plate_id} ({readout}): signal", "viridis", None),
             ("pct_lysis", f"{plate_id}: specific lysis (%)", "magma", (0.0, 100.0)),
         )
-        for ax, (value, title, cmap, limits) in zip(axes, panels, strict=True):
+        for ax, bar, (value, title, cmap, limits) in zip(axes, bars, panels, strict=True):
             grid = _grid(plate, value, shape)
             norm = matplotlib.colors.Normalize(*limits) if limits else None
-            mesh = ax.pcolormesh(
-                np.arange(shape[1] + 1) + 0.5,
-                np.arange(shape[0] + 1) + 0.5,
+            cmap_obj = matplotlib.colormaps[cmap].with_extremes(bad="#DDDDDD")
+            mesh = ax.imshow(
                 np.ma.masked_invalid(grid),
-                cmap=cmap,
+                cmap=cmap_obj,
                 norm=norm,
-                edgecolors="white",
-                linewidth=0.4,
+                extent=(0.5, shape[1] + 0.5, shape[0] + 0.5, 0.5),
+                interpolation="nearest",
+                aspect="equal",
             )
-            mesh.cmap.set_bad("#DDDDDD")
-            fig.colorbar(mesh, ax=ax, shrink=0.8, pad=0.01)
+            ax.set_xticks(np.arange(1.5, shape[1]), minor=True)
+            ax.set_yticks(np.arange(1.5, shape[0]), minor=True)
+            ax.grid(which="minor", color="white", linewidth=0.6)
+            ax.tick_params(which="minor", length=0)
+            fig.colorbar(mesh, cax=bar)
             for role, marker in ROLE_MARKERS.items():
                 sel = plate["role"].to_numpy() == role
                 if sel.any():
@@ -81,7 +87,7 @@ def draw_plate_map(wells: pl.DataFrame, plate_id: str, qc_reasons: str = "") -> 
             ax.set_aspect("equal")
             ax.set_title(title, loc="left")
             ax.tick_params(length=0)
-        axes[0].legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), frameon=False, fontsize=6)
+        axes[0].legend(loc="upper left", bbox_to_anchor=(1.3, 1.0), frameon=False, fontsize=6)
         if qc_reasons:
             fig.suptitle(f"QC failed: {qc_reasons}", color="#B00000", fontsize=7, x=0.01, ha="left")
     return fig

@@ -27,7 +27,7 @@ th,td{border:1px solid #ddd;padding:.2rem .45rem;text-align:right}
 th{background:#f3f3f3}td.t{text-align:left}tr.fail td{background:#fde8e8}
 figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#444}code{background:#f5f5f5;padding:0 .2rem}
-.note{font-size:.85rem;color:#555}
+.note{font-size:.85rem;color:#555}.scroll{overflow-x:auto}th{text-align:left}
 """
 
 
@@ -68,7 +68,8 @@ def table_html(frame: pl.DataFrame, row_class: str | None = None) -> str:
             for c, v in row.items()
         )
         body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
 
 
 def figure_html(figure: Figure, number: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -101,21 +102,32 @@ def test_layout_without_target_only_stops_and_leaves_no_table(example_study: Pat
 
 
 def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(example_study: Path) -> None:
-    # Spread P02's target_only wells (column 9, ×0.4 and ×1.6) so that their CV fails QC.
+    # Spread P02's target_only (column 9: ×0.4 / ×1.6) and max_lysis (column 11: ×0.6 / ×1.4)
+    # wells so that the control CV and Z′ fail QC.
     plate = example_study / "config/data/P02.CSV"
     lines = plate.read_text().splitlines()
+    t_values, m_values = [], []
     for i, line in enumerate(lines):
         if line[:2] in ("A,", "B,", "C,", "D,", "E,", "F,"):
             cells = line.split(",")
-            cells[9] = str(int(float(cells[9]) * (0.4 if line[0] in "ACE" else 1.6)))
+            low = line[0] in "ACE"
+            cells[9] = str(int(float(cells[9]) * (0.4 if low else 1.6)))
+            cells[11] = str(int(float(cells[11]) * (0.6 if low else 1.4)))
+            t_values += [float(cells[9]), float(cells[10])]
+            m_values += [float(cells[11]), float(cells[12])]
             lines[i] = ",".join(cells)
     plate.write_text("\r\n".join(lines))
     done = run_study(example_study)
     assert done.returncode == 0, done.stderr[-3000:]
     res = example_study / "results"
     qc = pl.read_csv(res / "tables/plate_qc.csv").filter(pl.col("plate_id") == "P02")
+    # Z′ by hand from the edited readings: 1 − 3(σ_T + σ_M)/|μ_T − μ_M| (sample SDs).
+    t, m = np.array(t_values), np.array(m_values)
+    z_hand = 1 - 3 * (t.std(ddof=1) + m.std(ddof=1)) / abs(t.mean() - m.mean())
+    assert qc["z_prime"][0] == pytest.approx(z_hand, rel=1e-12)
+    assert z_hand < 0.5
     assert qc["pass"].to_list() == [False]
-    assert qc["reasons"][0].startswith("target_only_cv 45.")
+    assert qc["reasons"][0].startswith(f"z_prime {round(z_hand, 3)} < 0.5; target_only_cv")
     wells = pl.read_parquet(res / "tables/wells.parquet")
     samples = wells.filter((pl.col("plate_id") == "P02") & (pl.col("role") == "sample"))
     assert samples["exclusion_reason"].unique().to_list() == ["plate_failed_qc"]

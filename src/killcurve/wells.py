@@ -40,7 +40,7 @@ WELL_COLUMNS = (
 #: Trailing columns of ``wells.parquet``.
 TRAILING_COLUMNS = ("file", "layout", "excluded", "exclusion_reason")
 #: Samplesheet columns that select one plate/read inside a multi-plate export.
-SELECT_COLUMNS = ("plate_index", "read")
+SELECT_COLUMNS = ("plate_index", "read", "normalise_read")
 
 
 def plate_layout(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
@@ -101,6 +101,29 @@ def _choice(sheet_row: dict[str, str]) -> tuple[int | None, str | None]:
     return None, read
 
 
+def normalise(readings: pl.DataFrame, baseline: pl.DataFrame) -> pl.DataFrame:
+    """Divide each well's reading by its reading in ``baseline`` (e.g. the sweep at effector
+    addition, giving the normalised cell index); a zero or missing baseline gives null."""
+    base = baseline.select("well", pl.col("signal").alias("baseline"))
+    bad = pl.col("baseline").is_null() | (pl.col("baseline") <= 0)
+    return (
+        readings.join(base, on="well", how="left")
+        .with_columns(
+            pl.when(pl.col("baseline") > 0)
+            .then(pl.col("signal") / pl.col("baseline"))
+            .alias("signal"),
+            pl.when(bad).then(pl.lit("not_numeric")).otherwise(pl.col("flag")).alias("flag"),
+            pl.when(bad)
+            .then(
+                pl.format("{} over a baseline of {}", "raw", pl.col("baseline").fill_null("none"))
+            )
+            .otherwise(pl.col("raw"))
+            .alias("raw"),
+        )
+        .drop("baseline")
+    )
+
+
 def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     """Read one plate's export and join it to its checked layout.
 
@@ -116,8 +139,11 @@ def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     except KillcurveInputError as err:
         raise KillcurveInputError(f"plate {plate}: {err}") from None
     source = f"file {sheet_row['file']}"
+    index, read = _choice(sheet_row)
     try:
-        readings = select_plate(export, *_choice(sheet_row))
+        readings = select_plate(export, index, read)
+        if sheet_row.get("normalise_read"):
+            readings = normalise(readings, select_plate(export, index, sheet_row["normalise_read"]))
     except KillcurveInputError as err:
         raise KillcurveInputError(f"plate {plate}: {err}") from None
     joined = layout.drop("row", "col").join(

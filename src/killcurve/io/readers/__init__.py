@@ -23,6 +23,8 @@ format                    module            exports
 ``tecan_spark``           tecan             Tecan SparkControl xlsx
 ``promega_glomax``        glomax            Promega GloMax Navigator xlsx
 ``thermo_skanit``         skanit            Thermo Fisher SkanIt xlsx
+``flowjo_csv``            flow_table        FlowJo statistics table, one row per well
+``cell_index_csv``        cell_index        impedance cell index, one row per well and sweep
 ========================  ================  =========================================
 
 Common rules: calculated blocks (blank-corrected, concentrations,
@@ -42,7 +44,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from killcurve.errors import KillcurveInputError
-from killcurve.io.readers import bmg, envision, gen5, glomax, kaleido, skanit, softmax_pro, tecan
+from killcurve.io.readers import (
+    bmg,
+    cell_index,
+    envision,
+    flow_table,
+    gen5,
+    glomax,
+    kaleido,
+    skanit,
+    softmax_pro,
+    tecan,
+)
 from killcurve.io.readers.grid_csv import looks_like as _looks_like_grid
 from killcurve.io.readers.grid_csv import read_grid_csv
 from killcurve.io.readers.model import PlateExport
@@ -65,6 +78,8 @@ READERS: dict[str, Reader] = {
     tecan.SPARK: tecan.read_spark,
     glomax.FORMAT: glomax.read_glomax,
     skanit.FORMAT: skanit.read_skanit,
+    flow_table.FORMAT: flow_table.read_flowjo,
+    cell_index.FORMAT: cell_index.read_cell_index,
 }
 
 #: Text formats in the order they are tried by :func:`sniff`.
@@ -74,6 +89,8 @@ TEXT_SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     (bmg.MARS, bmg.looks_like_mars),
     (envision.FORMAT, envision.looks_like),
     (kaleido.FORMAT, kaleido.looks_like),
+    (flow_table.FORMAT, flow_table.looks_like),
+    (cell_index.FORMAT, cell_index.looks_like),
     ("grid_csv", _looks_like_grid),
 )
 #: Workbook formats in the order they are tried by :func:`sniff`.

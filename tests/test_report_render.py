@@ -75,3 +75,21 @@ def test_workbook_has_one_sheet_per_table_and_censored_text(example_run: Path) -
     curves = book.load_sheet("curves").to_polars()
     assert curves.height == 16
     assert curves["et50"].dtype == pl.String
+
+
+def test_figure_pack_numbers_and_captions_every_figure(example_run: Path) -> None:
+    from pypdf import PdfReader
+
+    pack = PdfReader(example_run / "results/figures/figure_pack.pdf")
+    # Contents, Figure 1 (K562), Figure 2 (SHP-77), Figure 3 (plate maps: one page per plate).
+    assert len(pack.pages) == 1 + 2 + 8
+    contents = pack.pages[0].extract_text()
+    for line in ("Figure 1. K562", "Figure 2. SHP-77", "Figure 3. Plate maps"):
+        assert line in contents
+    provenance = (example_run / "results/provenance.json").read_text()
+    page2 = " ".join(pack.pages[1].extract_text().split())
+    assert "Figure 1. K562: specific lysis against E:T ratio" in page2
+    assert "8 curves from 4 lots on 4 plates, 192 wells used, 0 excluded" in page2
+    pid = page2.split("Provenance ")[1].split(".")[0]
+    assert f'"provenance_id": "{pid}"' in provenance
+    assert "(page 8 of 8)" in " ".join(pack.pages[10].extract_text().split())

@@ -149,45 +149,52 @@ def plot_plate_maps(wells: Path, qc: Path, png_dir: Path, pdf: Path, dpi: int = 
     os.replace(tmp_pdf, pdf)
 
 
+def numbered_figures(
+    curves: Path, wells: Path, figure_dir: Path, provenance: Path, captions: Path | None
+) -> list[Any]:
+    """The run's figures numbered and captioned from the captions file."""
+    from killcurve.report.captions import load_captions, number_figures
+
+    record = json.loads(Path(provenance).read_text())
+    return number_figures(
+        load_captions(captions),
+        pl.read_parquet(curves),
+        pl.read_parquet(wells, columns=["plate_id", "role", "target", "excluded"]),
+        Path(figure_dir),
+        record["provenance_id"],
+        target_slug,
+    )
+
+
 def report(
     study: str,
     qc: Path,
     curves: Path,
+    wells: Path,
     comparisons: Path,
-    figures: Sequence[Path],
-    plate_maps: Path,
+    figure_dir: Path,
     provenance: Path,
     html_out: Path,
+    captions: Path | None = None,
 ) -> None:
-    """Write the self-contained HTML report."""
+    """Write the self-contained HTML report, figures numbered and captioned as in the pack."""
     from killcurve.report.html import Figure, render_report
     from killcurve.report.methods import METHODS
     from killcurve.report.provenance import provenance_table
 
     fits = pl.read_parquet(curves)
     qc_table = pl.read_csv(qc, infer_schema_length=None)
-    by_slug = {target_slug(t): t for t in fits["target"].unique().to_list()}
-    items = []
-    for png in sorted(figures):
-        target = by_slug.get(Path(png).stem.removeprefix("curves_"), Path(png).stem)
-        sub = fits.filter(pl.col("target") == target)
-        items.append(
-            Figure(
-                Path(png),
-                f"{target}: specific lysis against E:T ratio; points are the mean ± SD of "
-                f"replicate wells, lines the 4PL fit per lot ({sub.height} curves, "
-                f"{sub['n_points'].sum()} wells).",
-            )
-        )
     reasons = dict(zip(qc_table["plate_id"], qc_table["reasons"].fill_null(""), strict=True))
-    maps = [
-        Figure(
-            Path(png),
-            f"Plate {Path(png).stem}: raw signal and % lysis per well; shapes show the layout "
-            f"role, red × an excluded well. QC: {reasons.get(Path(png).stem) or 'passed'}.",
-        )
-        for png in sorted(Path(plate_maps).glob("*.png"))
-    ]
+    entries = numbered_figures(curves, wells, figure_dir, provenance, captions)
+    items, maps = [], []
+    for entry in entries:
+        label = f"Figure {entry.number}"
+        if entry.png is not None:
+            items.append(Figure(entry.png, label, f"{entry.title}. {entry.caption}"))
+            continue
+        for png in sorted((Path(figure_dir) / "plates").glob("*.png")):
+            qc_text = reasons.get(png.stem) or "passed"
+            maps.append(Figure(png, f"{label}, plate {png.stem}", f"{entry.title}. QC: {qc_text}."))
     page = render_report(
         study,
         qc_table,
@@ -199,6 +206,23 @@ def report(
         provenance_table(json.loads(Path(provenance).read_text())),
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
+
+
+def figure_pack(
+    study: str,
+    curves: Path,
+    wells: Path,
+    figure_dir: Path,
+    provenance: Path,
+    pdf_out: Path,
+    captions: Path | None = None,
+) -> None:
+    """``figure_pack.pdf``: contents page, then every figure in order with its caption."""
+    from killcurve.report.pack import build_pack
+
+    entries = numbered_figures(curves, wells, figure_dir, provenance, captions)
+    key = json.loads(Path(provenance).read_text())["provenance_id"]
+    _atomic(pdf_out, lambda p: build_pack(entries, study, p, key))
 
 
 def workbook(qc: Path, curves: Path, comparisons: Path, xlsx_out: Path) -> None:

@@ -35,6 +35,7 @@ rule render_report:
     input:
         qc="results/tables/plate_qc.csv",
         curves="results/tables/curves.parquet",
+        wells="results/tables/wells.parquet",
         comparisons="results/tables/comparisons.csv",
         figures=curve_figures,
         plate_maps="results/figures/plates",
@@ -47,5 +48,26 @@ rule render_report:
         "../envs/killcurve.yaml"
     params:
         study=config["study"],
+        captions=config.get("captions", ""),
     script:
         "../scripts/render_report.py"
+
+
+rule build_figure_pack:
+    input:
+        curves="results/tables/curves.parquet",
+        wells="results/tables/wells.parquet",
+        figures=curve_figures,
+        plate_maps="results/figures/plate_maps.pdf",
+        provenance="results/provenance.json",
+    output:
+        pdf="results/figures/figure_pack.pdf",
+    log:
+        "logs/build_figure_pack.log",
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        study=config["study"],
+        captions=config.get("captions", ""),
+    script:
+        "../scripts/build_figure_pack.py"

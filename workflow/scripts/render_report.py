@@ -8,9 +8,10 @@ run(
     study=snakemake.params.study,
     qc=Path(snakemake.input.qc),
     curves=Path(snakemake.input.curves),
+    wells=Path(snakemake.input.wells),
     comparisons=Path(snakemake.input.comparisons),
-    figures=[Path(f) for f in snakemake.input.figures],
-    plate_maps=Path(snakemake.input.plate_maps),
+    figure_dir=Path(snakemake.input.plate_maps).parent,
     provenance=Path(snakemake.input.provenance),
     html_out=Path(snakemake.output.html),
+    captions=Path(snakemake.params.captions) if snakemake.params.captions else None,
 )

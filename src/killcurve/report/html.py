@@ -33,9 +33,10 @@ figcaption{font-size:.85rem;color:#444}code{background:#f5f5f5;padding:0 .2rem}
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure for the report: PNG path and caption text."""
+    """A figure for the report: PNG path, its label (``Figure 3``) and caption text."""
 
     png: Path
+    label: str
     caption: str
 
 
@@ -72,12 +73,13 @@ def table_html(frame: pl.DataFrame, row_class: str | None = None) -> str:
     return f'<div class="scroll">{table}</div>'
 
 
-def figure_html(figure: Figure, number: int) -> str:
+def figure_html(figure: Figure) -> str:
     """An inline ``<figure>`` with the PNG embedded as base64."""
     data = base64.b64encode(Path(figure.png).read_bytes()).decode("ascii")
     return (
-        f'<figure><img alt="Figure {number}" src="data:image/png;base64,{data}">'
-        f"<figcaption><b>Figure {number}.</b> {html.escape(figure.caption)}</figcaption></figure>"
+        f'<figure><img alt="{html.escape(figure.label)}" src="data:image/png;base64,{data}">'
+        f"<figcaption><b>{html.escape(figure.label)}.</b> {html.escape(figure.caption)}"
+        "</figcaption></figure>"
     )
 
 
@@ -107,7 +109,7 @@ def render_report(
         "potent); lower/upper: 95 % CI.</p>",
         table_html(comparisons),
         '<h2 id="curves">Curves</h2>',
-        *(figure_html(f, i) for i, f in enumerate(figures, start=1)),
+        *(figure_html(f) for f in figures),
         table_html(
             curves.select(
                 "curve_id",
@@ -135,7 +137,7 @@ def render_report(
         )
         + "</p>",
         table_html(qc, row_class="pass"),
-        *(figure_html(f, i) for i, f in enumerate(plate_maps, start=len(figures) + 1)),
+        *(figure_html(f) for f in plate_maps),
         '<h2 id="methods">Methods</h2>',
         "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in methods) + "</ul>",
         '<h2 id="provenance">Provenance</h2>',

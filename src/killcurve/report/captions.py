@@ -1,0 +1,112 @@
+"""Figure numbers, titles and captions from one file (``captions.yaml``), filled per figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from killcurve.errors import KillcurveInputError
+
+#: The captions shipped with killcurve.
+DEFAULT_CAPTIONS = Path(__file__).with_name("captions.yaml")
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """One numbered figure: its files, title and filled-in caption."""
+
+    number: int
+    id: str
+    title: str
+    caption: str
+    pdf: Path
+    png: Path | None
+
+
+def load_captions(path: Path | None = None) -> list[dict[str, Any]]:
+    """The ``figures`` list of a captions file (the shipped one by default)."""
+    path = Path(path) if path else DEFAULT_CAPTIONS
+    try:
+        figures = yaml.safe_load(path.read_text(encoding="utf-8"))["figures"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
+        raise KillcurveInputError(
+            f"captions {path}: cannot be read ({err}). It needs a 'figures' list of "
+            "{id, title, caption} entries; see killcurve/report/captions.yaml."
+        ) from None
+    return figures
+
+
+def _fill(template: str, values: dict[str, Any], where: str) -> str:
+    try:
+        return " ".join(template.format(**values).split())
+    except KeyError as err:
+        raise KillcurveInputError(
+            f"captions: {where} uses the unknown placeholder {err}; "
+            f"known: {', '.join(sorted(values))}."
+        ) from None
+
+
+def number_figures(
+    captions: list[dict[str, Any]],
+    curves: pl.DataFrame,
+    wells: pl.DataFrame,
+    figure_dir: Path,
+    provenance_id: str,
+    slug: Any,
+) -> list[FigureEntry]:
+    """Number the figures of a run in caption-file order and fill their captions.
+
+    ``slug`` maps a target name to its file-name form (:func:`killcurve.steps.target_slug`).
+    """
+    samples = wells.filter(pl.col("role") == "sample")
+    common = {"model": "4PL", "ci_level": 95, "provenance_id": provenance_id}
+    entries: list[FigureEntry] = []
+    for spec in captions:
+        if spec.get("per") == "target":
+            for target in sorted(curves["target"].unique().to_list()):
+                sub = curves.filter(pl.col("target") == target)
+                excluded = samples.filter((pl.col("target") == target) & pl.col("excluded"))
+                values = {
+                    **common, "target": target, "n_curves": sub.height,
+                    "n_lots": sub.select("product", "lot").n_unique(),
+                    "n_plates": len({p for ids in sub["plate_ids"] for p in ids.split(";")}),
+                    "n_wells": int(sub["n_points"].sum()), "n_excluded": excluded.height,
+                }  # fmt: skip
+                name = f"curves_{slug(target)}"
+                entries.append(
+                    FigureEntry(
+                        len(entries) + 1,
+                        spec["id"],
+                        _fill(spec["title"], values, spec["id"]),
+                        _fill(spec["caption"], values, spec["id"]),
+                        figure_dir / f"{name}.pdf",
+                        figure_dir / f"{name}.png",
+                    )
+                )
+        elif spec["id"] == "plate_maps":
+            values = {
+                **common, "n_plates": wells["plate_id"].n_unique(),
+                "n_excluded": int(wells["excluded"].sum()), "target": "", "n_curves": curves.height,
+                "n_lots": curves.select("product", "lot").n_unique(),
+                "n_wells": samples.height,
+            }  # fmt: skip
+            entries.append(
+                FigureEntry(
+                    len(entries) + 1,
+                    "plate_maps",
+                    _fill(spec["title"], values, "plate_maps"),
+                    _fill(spec["caption"], values, "plate_maps"),
+                    figure_dir / "plate_maps.pdf",
+                    None,
+                )
+            )
+        else:
+            raise KillcurveInputError(
+                f"captions: unknown figure id {spec['id']!r}; known: curves (per target), "
+                "plate_maps."
+            )
+    return entries

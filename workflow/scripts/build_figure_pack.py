@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from killcurve.steps import figure_pack, run
+
+run(
+    figure_pack,
+    log=snakemake.log[0],
+    study=snakemake.params.study,
+    curves=Path(snakemake.input.curves),
+    wells=Path(snakemake.input.wells),
+    figure_dir=Path(snakemake.input.plate_maps).parent,
+    provenance=Path(snakemake.input.provenance),
+    pdf_out=Path(snakemake.output.pdf),
+    captions=Path(snakemake.params.captions) if snakemake.params.captions else None,
+)

@@ -2,12 +2,17 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+import killcurve
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.recovery import clear_results, recover_interrupted_run
+from killcurve.report.provenance import git_commit
 from killcurve.steps import target_slug
 
 STUDY_DIR = Path(".").resolve()
+# Every rule carries the code version as a parameter, so that outputs made by other
+# killcurve code are remade (Snakemake reruns a job whose params changed).
+CODE_VERSION = f"{killcurve.__version__}+{git_commit(Path(workflow.basedir))}"
 
 for line in recover_interrupted_run(STUDY_DIR):
     logger.warning(f"killcurve: removed {line} left by an interrupted run")

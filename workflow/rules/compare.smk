@@ -10,6 +10,7 @@ rule compare_products:
     conda:
         "../envs/killcurve.yaml"
     params:
+        code=CODE_VERSION,
         comparisons=config["comparisons"],
     script:
         "../scripts/compare_products.py"

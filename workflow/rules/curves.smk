@@ -11,6 +11,7 @@ checkpoint fit_curves:
     conda:
         "../envs/killcurve.yaml"
     params:
+        code=CODE_VERSION,
         model=config["fit"]["model"],
     script:
         "../scripts/fit_curves.py"
@@ -30,6 +31,7 @@ rule plot_curves:
     conda:
         "../envs/killcurve.yaml"
     params:
+        code=CODE_VERSION,
         order=[c["test"] for c in config["comparisons"]]
         + [c["reference"] for c in config["comparisons"]],
     script:

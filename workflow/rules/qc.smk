@@ -11,5 +11,7 @@ rule plot_plate_maps:
         "logs/benchmarks/plot_plate_maps.tsv"
     conda:
         "../envs/killcurve.yaml"
+    params:
+        code=CODE_VERSION,
     script:
         "../scripts/plot_plate_maps.py"

@@ -9,6 +9,8 @@ rule write_workbook:
         "logs/write_workbook.log",
     conda:
         "../envs/killcurve.yaml"
+    params:
+        code=CODE_VERSION,
     script:
         "../scripts/write_workbook.py"
 
@@ -25,6 +27,7 @@ rule write_provenance:
     conda:
         "../envs/killcurve.yaml"
     params:
+        code=CODE_VERSION,
         config=config,
         code_dir=workflow.basedir,
     script:
@@ -47,6 +50,7 @@ rule render_report:
     conda:
         "../envs/killcurve.yaml"
     params:
+        code=CODE_VERSION,
         study=config["study"],
         captions=config.get("captions", ""),
     script:
@@ -67,6 +71,7 @@ rule build_figure_pack:
     conda:
         "../envs/killcurve.yaml"
     params:
+        code=CODE_VERSION,
         study=config["study"],
         captions=config.get("captions", ""),
     script:

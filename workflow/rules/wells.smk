@@ -13,6 +13,7 @@ rule collect_wells:
     conda:
         "../envs/killcurve.yaml"
     params:
+        code=CODE_VERSION,
         qc=config["qc"],
     script:
         "../scripts/collect_wells.py"

@@ -136,7 +136,15 @@ def read_export(path: Path, fmt: str = "auto") -> PlateExport:
     reaches the caller as a :class:`KillcurveInputError` naming the file.
     """
     path = Path(path)
-    chosen = sniff(path) if fmt == "auto" else fmt
+    try:
+        chosen = sniff(path) if fmt == "auto" else fmt
+    except KillcurveInputError:
+        raise
+    except Exception as err:  # a sniffer met bytes it does not understand
+        raise KillcurveInputError(
+            f"{path}: could not tell its format ({type(err).__name__}: {err}). "
+            "Set the samplesheet's format column, or re-export the plate."
+        ) from err
     if chosen not in READERS:
         raise KillcurveInputError(
             f"{path}: unknown format {fmt!r}. Known formats: auto, {', '.join(sorted(READERS))}."

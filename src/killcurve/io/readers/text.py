@@ -51,9 +51,9 @@ def read_text(path: Path, allow_latin1: bool = False) -> str:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if data.startswith(bom):
-            return data.decode(codec)
+            return _decode(path, data, codec)
     if len(data) > 3 and data[1] == 0 and data[3] == 0:  # UTF-16-LE without BOM
-        return data.decode("utf-16-le")
+        return _decode(path, data, "utf-16-le")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -64,6 +64,17 @@ def read_text(path: Path, allow_latin1: bool = False) -> str:
             f"{path}: not valid UTF-8 text (byte {err.start}: {bad!r}). "
             "Save the export as UTF-8 (or UTF-16), or use the reader's own format "
             "instead of grid_csv."
+        ) from None
+
+
+def _decode(path: Path, data: bytes, codec: str) -> str:
+    """``data`` decoded as ``codec`` (chosen from a byte-order mark); a broken file is refused."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        raise KillcurveInputError(
+            f"{path}: starts like {codec.upper()} text but byte {err.start} breaks it "
+            "(truncated or damaged file). Re-export it from the reader software."
         ) from None
 
 

@@ -7,47 +7,28 @@ with ``excluded = true`` and ``exclusion_reason = "manual: <reason> (<who>)"``.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import polars as pl
 
 from killcurve.errors import KillcurveInputError
+from killcurve.io.sheets import read_sheet
 
 COLUMNS = ("plate_id", "well", "reason", "who")
 
 
 def read_exclusions(path: Path) -> pl.DataFrame:
-    """Read and check the exclusions sheet; every cell of the four columns must be filled."""
+    """Read and check the exclusions sheet; every cell of the four columns must be filled
+    (the plate, the well, a reason and who decided it)."""
     path = Path(path)
     if not path.is_file():
         raise KillcurveInputError(
             f"exclusions {path}: file not found. Fix config key 'exclusions' or create the file "
             f"with columns {', '.join(COLUMNS)}."
         )
-    text = path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
+    sheet = read_sheet(path, "exclusions", COLUMNS)
+    if sheet is None:
         return pl.DataFrame(schema=dict.fromkeys(COLUMNS, pl.String))
-    sheet = pl.read_csv(io.StringIO("\n".join(lines)), separator="\t", infer_schema=False)
-    sheet = sheet.rename({c: c.strip() for c in sheet.columns}).with_columns(
-        pl.all().str.strip_chars()
-    )
-    missing = [c for c in COLUMNS if c not in sheet.columns]
-    if missing:
-        raise KillcurveInputError(
-            f"exclusions {path}: missing column(s) {', '.join(missing)}. "
-            f"Columns: {', '.join(COLUMNS)} (tab-separated)."
-        )
-    for column in COLUMNS:
-        empty = sheet.with_row_index("line", offset=2).filter(
-            pl.col(column).is_null() | (pl.col(column) == "")
-        )
-        if empty.height:
-            raise KillcurveInputError(
-                f"exclusions {path} line {empty['line'][0]}: {column!r} is empty. Every "
-                "exclusion needs the plate, the well, a reason and who decided it."
-            )
     return sheet.select(COLUMNS).with_columns(pl.col("well").str.to_uppercase())
 
 

@@ -8,13 +8,13 @@ metadata carried onto every well of the plate.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import polars as pl
 
 from killcurve.assay.readouts import READOUTS
 from killcurve.errors import KillcurveInputError
+from killcurve.io.sheets import read_sheet
 
 REQUIRED_COLUMNS = ("plate_id", "file", "layout", "readout", "batch")
 #: Samplesheet columns that describe files, not wells.
@@ -34,37 +34,14 @@ def read_samplesheet(path: Path) -> pl.DataFrame:
             f"samplesheet {path}: file not found. Set config key 'plates' to the path of "
             "the samplesheet, relative to the study directory."
         )
-    text = path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
-    if len(lines) < 2:
+    sheet = read_sheet(path, "samplesheet", REQUIRED_COLUMNS)
+    if sheet is None:
         raise KillcurveInputError(
             f"samplesheet {path}: no plate rows. Add one tab-separated row per plate "
             f"with columns {', '.join(REQUIRED_COLUMNS)}."
         )
-    sheet = pl.read_csv(
-        io.StringIO("\n".join(lines)), separator="\t", infer_schema=False, quote_char='"'
-    )
-    sheet = sheet.rename({c: c.strip() for c in sheet.columns}).with_columns(
-        pl.all().str.strip_chars()
-    )
-    missing = [c for c in REQUIRED_COLUMNS if c not in sheet.columns]
-    if missing:
-        hint = " (is it tab-separated?)" if len(sheet.columns) == 1 else ""
-        raise KillcurveInputError(
-            f"samplesheet {path}: missing column(s) {', '.join(missing)}{hint}. "
-            f"Required columns: {', '.join(REQUIRED_COLUMNS)}."
-        )
     if "format" not in sheet.columns:
         sheet = sheet.with_columns(pl.lit("grid_csv").alias("format"))
-    for column in REQUIRED_COLUMNS:
-        empty = sheet.with_row_index("line", offset=2).filter(
-            pl.col(column).is_null() | (pl.col(column) == "")
-        )
-        if empty.height:
-            raise KillcurveInputError(
-                f"samplesheet {path} line {empty['line'][0]}: column {column!r} is empty. "
-                "Fill it in for every plate."
-            )
     dupes = sheet.filter(pl.col("plate_id").is_duplicated())["plate_id"].unique().to_list()
     if dupes:
         raise KillcurveInputError(

@@ -1,0 +1,50 @@
+"""Tab-separated sheets written by people: the samplesheet and the exclusions sheet.
+
+Both are read the same way: UTF-8 (with or without BOM), Windows or Unix line
+ends, blank lines and ``#`` comment lines ignored, every cell as stripped text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from killcurve.errors import KillcurveInputError
+
+
+def read_sheet(path: Path, what: str, required: Sequence[str]) -> pl.DataFrame | None:
+    """The sheet's rows as text columns, or None when it has no row below the header.
+
+    ``what`` names the sheet in messages (``samplesheet``). Stops when a
+    ``required`` column is missing or one of its cells is empty (naming the line).
+    """
+    text = Path(path).read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    if len(lines) < 2:
+        return None
+    sheet = pl.read_csv(
+        io.StringIO("\n".join(lines)), separator="\t", infer_schema=False, quote_char='"'
+    )
+    sheet = sheet.rename({c: c.strip() for c in sheet.columns}).with_columns(
+        pl.all().str.strip_chars()
+    )
+    missing = [c for c in required if c not in sheet.columns]
+    if missing:
+        hint = " (is it tab-separated?)" if len(sheet.columns) == 1 else ""
+        raise KillcurveInputError(
+            f"{what} {path}: missing column(s) {', '.join(missing)}{hint}. "
+            f"Required columns: {', '.join(required)}."
+        )
+    for column in required:
+        empty = sheet.with_row_index("line", offset=2).filter(
+            pl.col(column).is_null() | (pl.col(column) == "")
+        )
+        if empty.height:
+            raise KillcurveInputError(
+                f"{what} {path} line {empty['line'][0]}: {column!r} is empty. "
+                "Fill it in on every row."
+            )
+    return sheet

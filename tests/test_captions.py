@@ -29,12 +29,15 @@ def test_figures_are_numbered_in_caption_order_per_target() -> None:
     assert [(e.number, e.id, e.title) for e in entries] == [
         (1, "curves", "K562: specific lysis against E:T ratio"),
         (2, "curves", "SHP-77: specific lysis against E:T ratio"),
-        (3, "plate_maps", "Plate maps: raw signal and specific lysis per well"),
+        (3, "residuals", "K562: residuals of the curve fits"),
+        (4, "residuals", "SHP-77: residuals of the curve fits"),
+        (5, "plate_maps", "Plate maps: raw signal and specific lysis per well"),
     ]
     # K562: 2 curves, lots (A,1) and (B,2), plates P1 and P3, 47 wells, 1 excluded.
     assert "2 curves from 2 lots on 2 plates, 47 wells used, 1 excluded" in entries[0].caption
     assert entries[0].pdf == Path("f/curves_K562.pdf")
-    assert entries[2].caption.endswith("Provenance abc123.")
+    assert entries[2].pdf == Path("f/residuals_K562.pdf")
+    assert entries[4].caption.endswith("Provenance abc123.")
 
 
 def test_unknown_placeholder_is_refused(tmp_path: Path) -> None:

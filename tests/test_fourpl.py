@@ -65,3 +65,36 @@ def test_noisy_ci_covers_truth_and_has_t_width() -> None:
 def test_auc_log2_by_hand() -> None:
     # Means 0, 10, 30 at x = 1, 2, 4 → log2 x = 0, 1, 2; trapezoid = (0+10)/2 + (10+30)/2 = 25.
     assert auc_log2(np.array([1.0, 2.0, 4.0, 4.0]), np.array([0.0, 10.0, 20.0, 40.0])) == 25.0
+
+
+def test_residuals_are_observed_minus_fitted() -> None:
+    import polars as pl
+
+    from killcurve.fit.curves import curve_residuals, fit_curves
+
+    theta = np.array([2.0, 88.0, np.log(3.0), 1.3])
+    y = predict(theta, X)
+    bump = np.where(X == 40.0, 1.5, 0.0)  # a known deviation on the top E:T wells
+    wells = pl.DataFrame(
+        {
+            "plate_id": "P1", "well": [f"W{i}" for i in range(X.size)], "role": "sample",
+            "product": "A", "lot": "L1", "target": "T", "stage": None, "cryo": None,
+            "batch": "B1", "readout": "release", "et_ratio": X, "pct_lysis": y + bump,
+            "signal": 1.0, "excluded": False,
+        }
+    )  # fmt: skip
+    curves = fit_curves(wells)
+    res = curve_residuals(wells, curves).sort("well")
+    assert res.height == X.size
+    fitted = predict(
+        np.array(
+            [curves["bottom"][0], curves["top"][0], np.log(curves["et50"][0]), curves["hill"][0]]
+        ),
+        res["et_ratio"].to_numpy(),
+    )
+    assert res["fitted"].to_numpy() == pytest.approx(fitted, rel=1e-12)
+    assert (res["residual"] + res["fitted"]).to_numpy() == pytest.approx(
+        res["pct_lysis"].to_numpy()
+    )
+    # Least squares with an intercept-like bottom/top: residuals sum to ~0.
+    assert abs(res["residual"].sum()) < 1e-6

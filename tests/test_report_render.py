@@ -39,7 +39,7 @@ def test_report_renders_in_headless_chromium(example_run: Path, tmp_path: Path) 
     assert dom.returncode == 0, dom.stderr[-2000:]
     for section in ("comparisons", "curves", "qc", "methods", "provenance"):
         assert f'id="{section}"' in dom.stdout
-    assert dom.stdout.count("<img") == 2 + 8
+    assert dom.stdout.count("<img") == 4 + 8
     assert "<figcaption><b>Figure 1.</b>" in dom.stdout
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console
@@ -81,10 +81,11 @@ def test_figure_pack_numbers_and_captions_every_figure(example_run: Path) -> Non
     from pypdf import PdfReader
 
     pack = PdfReader(example_run / "results/figures/figure_pack.pdf")
-    # Contents, Figure 1 (K562), Figure 2 (SHP-77), Figure 3 (plate maps: one page per plate).
-    assert len(pack.pages) == 1 + 2 + 8
+    # Contents; Figures 1–2 curves (K562, SHP-77), 3–4 residuals, 5 plate maps (8 pages).
+    assert len(pack.pages) == 1 + 4 + 8
     contents = pack.pages[0].extract_text()
-    for line in ("Figure 1. K562", "Figure 2. SHP-77", "Figure 3. Plate maps"):
+    for line in ("Figure 1. K562", "Figure 2. SHP-77", "Figure 3. K562: residuals",
+                 "Figure 5. Plate maps"):  # fmt: skip
         assert line in contents
     provenance = (example_run / "results/provenance.json").read_text()
     page2 = " ".join(pack.pages[1].extract_text().split())
@@ -92,4 +93,4 @@ def test_figure_pack_numbers_and_captions_every_figure(example_run: Path) -> Non
     assert "8 curves from 4 lots on 4 plates, 192 wells used, 0 excluded" in page2
     pid = page2.split("Provenance ")[1].split(".")[0]
     assert f'"provenance_id": "{pid}"' in provenance
-    assert "(page 8 of 8)" in " ".join(pack.pages[10].extract_text().split())
+    assert "(page 8 of 8)" in " ".join(pack.pages[12].extract_text().split())

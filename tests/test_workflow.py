@@ -23,7 +23,7 @@ def test_example_produces_the_output_contract(example_run: Path) -> None:
         assert (res / f"figures/curves_{target}.pdf").read_bytes()[:5] == b"%PDF-"
         assert (res / f"figures/curves_{target}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (res / "report.html").read_text()
-    assert '<h2 id="comparisons">' in html and html.count("data:image/png;base64") == 2 + 8
+    assert '<h2 id="comparisons">' in html and html.count("data:image/png;base64") == 4 + 8
     wells = pl.read_parquet(res / "tables/wells.parquet")
     assert wells.height == 8 * 84
     assert {

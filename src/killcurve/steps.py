@@ -23,7 +23,7 @@ import polars as pl
 from killcurve.assay.lysis import compute_lysis
 from killcurve.assay.qc import QcThresholds, exclude_failed_plates, plate_qc
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import CURVE_KEYS, curve_grid, fit_curves
+from killcurve.fit.curves import CURVE_KEYS, curve_grid, curve_residuals, fit_curves
 from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.stats.compare import compare_products
@@ -114,6 +114,28 @@ def plot_curves(
     height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
     save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
+    os.replace(tmp_pdf, pdf)
+    os.replace(tmp_png, png)
+
+
+def plot_residuals(
+    wells: Path, curves: Path, slug: str, pdf: Path, png: Path, order: Sequence[str]
+) -> None:
+    """Residual-diagnostics figure of the target whose :func:`target_slug` is ``slug``."""
+    from killcurve.figures.residuals import plot_residuals as residual_plot
+    from killcurve.figures.save import save_figure
+    from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
+
+    fits = pl.read_parquet(curves)
+    target = {target_slug(t): t for t in fits["target"].unique().to_list()}[slug]
+    residuals = curve_residuals(pl.read_parquet(wells), fits)
+    colours = product_colours(fits["product"].unique().to_list(), order)
+    n_panels = fits.filter(pl.col("target") == target).select("stage", "cryo").n_unique()
+    height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
+    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
+    save_figure(
+        residual_plot(residuals, target, colours, order), tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height
+    )
     os.replace(tmp_pdf, pdf)
     os.replace(tmp_png, png)
 

@@ -38,13 +38,15 @@ def exclusion_sheet(wildcards):
 
 
 def curve_figures(wildcards):
-    """One figure per target, known once the curves are fitted."""
+    """The per-target figures (curves, residuals), known once the curves are fitted."""
     import polars as pl
 
     curves = pl.read_parquet(checkpoints.fit_curves.get().output.parquet)
     return [
-        f"results/figures/curves_{target_slug(t)}.png"
+        f"results/figures/{kind}_{target_slug(t)}.{ext}"
+        for kind in ("curves", "residuals")
         for t in sorted(curves["target"].unique().to_list())
+        for ext in ("png", "pdf")
     ]
 
 

@@ -36,3 +36,24 @@ rule plot_curves:
         + [c["reference"] for c in config["comparisons"]],
     script:
         "../scripts/plot_curves.py"
+
+
+rule plot_residuals:
+    input:
+        wells="results/tables/wells.parquet",
+        curves="results/tables/curves.parquet",
+    output:
+        pdf="results/figures/residuals_{target}.pdf",
+        png="results/figures/residuals_{target}.png",
+    log:
+        "logs/plot_residuals/{target}.log",
+    benchmark:
+        "logs/benchmarks/plot_residuals/{target}.tsv"
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        code=CODE_VERSION,
+        order=[c["test"] for c in config["comparisons"]]
+        + [c["reference"] for c in config["comparisons"]],
+    script:
+        "../scripts/plot_residuals.py"

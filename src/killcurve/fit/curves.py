@@ -219,3 +219,33 @@ def curve_grid(curves: pl.DataFrame, n: int = 101) -> pl.DataFrame:
     schema = {"curve_id": pl.String, "et_ratio": pl.Float64, "pct_lysis": pl.Float64}
     grid = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
     return grid.join(curves.select("curve_id", *CURVE_KEYS), on="curve_id")
+
+
+def curve_residuals(wells: pl.DataFrame, curves: pl.DataFrame) -> pl.DataFrame:
+    """Fitted value and residual (observed − fitted, % lysis units) of every well used in a fit.
+
+    Columns: the curve keys, ``curve_id``, ``plate_id``, ``well``, ``et_ratio``,
+    ``pct_lysis``, ``fitted``, ``residual``. Curves without an et50 have no rows.
+    """
+    params = curves.filter(pl.col("et50").is_not_null()).select(
+        "curve_id", "bottom", "top", "et50", "hill"
+    )
+    used = curve_points(wells).filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
+    fitted = pl.col("bottom") + (pl.col("top") - pl.col("bottom")) / (
+        1.0 + (pl.col("et50") / pl.col("et_ratio")) ** pl.col("hill")
+    )
+    return (
+        used.join(params, on="curve_id")
+        .with_columns(fitted.alias("fitted"))
+        .with_columns((pl.col("pct_lysis") - pl.col("fitted")).alias("residual"))
+        .select(
+            *CURVE_KEYS,
+            "curve_id",
+            "plate_id",
+            "well",
+            "et_ratio",
+            "pct_lysis",
+            "fitted",
+            "residual",
+        )
+    )

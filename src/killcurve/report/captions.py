@@ -76,7 +76,7 @@ def number_figures(
                     "n_plates": len({p for ids in sub["plate_ids"] for p in ids.split(";")}),
                     "n_wells": int(sub["n_points"].sum()), "n_excluded": excluded.height,
                 }  # fmt: skip
-                name = f"curves_{slug(target)}"
+                name = f"{spec['id']}_{slug(target)}"
                 entries.append(
                     FigureEntry(
                         len(entries) + 1,
@@ -106,7 +106,7 @@ def number_figures(
             )
         else:
             raise KillcurveInputError(
-                f"captions: unknown figure id {spec['id']!r}; known: curves (per target), "
-                "plate_maps."
+                f"captions: unknown figure id {spec['id']!r}; known: curves and residuals "
+                "(per target), plate_maps."
             )
     return entries

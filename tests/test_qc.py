@@ -106,3 +106,14 @@ def test_flat_controls_show_no_position_effect() -> None:
     qc = plate_qc(_gradient_plate(0.0))
     assert qc["position_effect"][0] == ""
     assert qc["pass"][0] is True
+
+
+def test_holm_matches_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from killcurve.assay.qc import holm
+
+    rng = np.random.default_rng(11)
+    for m in (1, 2, 3, 7, 20):
+        p = rng.uniform(0, 0.2, m)
+        assert holm(p) == pytest.approx(multipletests(p, method="holm")[1], rel=1e-12)

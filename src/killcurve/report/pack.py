@@ -2,7 +2,8 @@
 
 Each figure's own vector PDF page is placed, scaled to fit, on an A4 page whose
 lower part carries the figure number, title and caption; a contents page comes
-first. Multi-page figures (plate maps) keep their pages, each captioned. The
+first. Multi-page figures (plate maps) keep their pages, each captioned, up to
+:data:`MAX_FIGURE_PAGES`; a longer one gets a page pointing to its own file. The
 file identifier is derived from the content, so identical inputs give
 identical bytes.
 """
@@ -28,6 +29,8 @@ from killcurve.report.captions import FigureEntry
 
 A4 = (8.27, 11.69)  # inches
 POINTS = 72.0
+#: A multi-page figure with more pages than this is referred to, not copied, in the pack.
+MAX_FIGURE_PAGES = 24
 #: Share of the page height (from the top) the figure may use.
 FIGURE_SHARE = 0.70
 
@@ -84,6 +87,16 @@ def build_pack(entries: Sequence[FigureEntry], study: str, out: Path, key: str) 
     width, height = A4[0] * POINTS, A4[1] * POINTS
     for entry in entries:
         figure_pages = PdfReader(entry.pdf).pages
+        if len(figure_pages) > MAX_FIGURE_PAGES:
+            note = (
+                f"Figure {entry.number}. {entry.title}",
+                f"{len(figure_pages)} pages: too many for the pack; see {entry.pdf.name} "
+                "beside this file. Plates that failed QC are listed in the report and in "
+                "plate_qc.csv.",
+            )
+            lines = [(note[0], 0.08, 0.94, 11, "bold"), (note[1], 0.08, 0.91, 9, "normal")]
+            writer.add_page(PdfReader(io.BytesIO(_text_page(lines))).pages[0])
+            continue
         for i, figure in enumerate(figure_pages, start=1):
             fw, fh = float(figure.mediabox.width), float(figure.mediabox.height)
             box_w, box_h = width * 0.84, height * (FIGURE_SHARE - 0.04)

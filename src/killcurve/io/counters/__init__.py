@@ -47,8 +47,8 @@ from killcurve.io.counters import (
     vi_cell_xr,
 )
 from killcurve.io.counters.model import COLUMNS, CounterExport
-from killcurve.io.readers.sheets import Sheets, is_workbook, read_sheets
-from killcurve.io.readers.text import read_text, require_file
+from killcurve.io.detect import detect_format
+from killcurve.io.readers.sheets import Sheets
 
 Reader = Callable[[Path], CounterExport]
 
@@ -85,18 +85,7 @@ _LOG = logging.getLogger(__name__)
 
 def sniff(path: Path) -> str:
     """Name the counter format of ``path`` from its content, or stop with what the file held."""
-    path = require_file(path)
-    if is_workbook(path):
-        sheets = read_sheets(path, n_rows=40)
-        name = next((fmt for fmt, test in BOOK_SNIFFERS if test(sheets)), None)
-        first = next(iter(sheets.values()), [])
-        head = f"sheets {', '.join(sheets)}; first rows:\n" + "\n".join(
-            " | ".join(c for c in row if c) for row in first[:5]
-        )
-    else:
-        text = read_text(path, allow_latin1=True)
-        name = next((fmt for fmt, test in TEXT_SNIFFERS if test(text)), None)
-        head = "\n".join(line[:120] for line in text.splitlines()[:5])
+    name, head = detect_format(path, TEXT_SNIFFERS, BOOK_SNIFFERS)
     if name is not None:
         return name
     raise KillcurveInputError(

@@ -44,6 +44,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from killcurve.errors import KillcurveInputError
+from killcurve.io.detect import detect_format
 from killcurve.io.readers import (
     bmg,
     cell_index,
@@ -60,8 +61,7 @@ from killcurve.io.readers.grid_csv import looks_like as _looks_like_grid
 from killcurve.io.readers.grid_csv import read_grid_csv
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.select import select_plate
-from killcurve.io.readers.sheets import Sheets, is_workbook, read_sheets
-from killcurve.io.readers.text import read_text, require_file
+from killcurve.io.readers.sheets import Sheets
 
 Reader = Callable[[Path], PlateExport]
 
@@ -107,18 +107,7 @@ _LOG = logging.getLogger(__name__)
 
 def sniff(path: Path) -> str:
     """Name the format of ``path`` from its content, or stop with what the file looked like."""
-    path = require_file(path)
-    if is_workbook(path):
-        sheets = read_sheets(path, n_rows=40)
-        name = next((fmt for fmt, test in BOOK_SNIFFERS if test(sheets)), None)
-        first = next(iter(sheets.values()), [])
-        head = f"sheets {', '.join(sheets)}; first rows:\n" + "\n".join(
-            " | ".join(c for c in row if c) for row in first[:5]
-        )
-    else:
-        text = read_text(path, allow_latin1=True)
-        name = next((fmt for fmt, test in TEXT_SNIFFERS if test(text)), None)
-        head = "\n".join(line[:120] for line in text.splitlines()[:5])
+    name, head = detect_format(path, TEXT_SNIFFERS, BOOK_SNIFFERS)
     if name is not None:
         return name
     raise KillcurveInputError(

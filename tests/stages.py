@@ -38,7 +38,7 @@ def run_stages(study: Path) -> None:
         )
         steps.fit(
             tables / "wells.parquet",
-            config["fit"]["model"],
+            config["fit"],
             tables / "curves.csv",
             tables / "curves.parquet",
         )

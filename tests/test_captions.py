@@ -14,7 +14,8 @@ from killcurve.report.captions import load_captions, number_figures
 def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
     curves = pl.DataFrame(
         {"target": ["SHP-77", "K562", "K562"], "product": ["A", "A", "B"], "lot": ["1", "1", "2"],
-         "plate_ids": ["P2", "P1", "P1;P3"], "n_points": [24, 24, 23]}
+         "plate_ids": ["P2", "P1", "P1;P3"], "n_points": [24, 24, 23], "model": "5pl",
+         "ci_level": 0.9}
     )  # fmt: skip
     wells = pl.DataFrame(
         {"plate_id": ["P1", "P1", "P2", "P3"], "role": ["sample"] * 4,
@@ -35,6 +36,7 @@ def test_figures_are_numbered_in_caption_order_per_target() -> None:
     ]
     # K562: 2 curves, lots (A,1) and (B,2), plates P1 and P3, 47 wells, 1 excluded.
     assert "2 curves from 2 lots on 2 plates, 47 wells used, 1 excluded" in entries[0].caption
+    assert "5PL fit per lot" in entries[0].caption and "90 % CI" in entries[0].caption
     assert entries[0].pdf == Path("f/curves_K562.pdf")
     assert entries[2].pdf == Path("f/residuals_K562.pdf")
     assert entries[4].caption.endswith("Provenance abc123.")

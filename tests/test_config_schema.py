@@ -30,7 +30,24 @@ def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
         "position_min_effect_pct": 10,
         "exclude_failed_plates": True,
     }
-    assert config["fit"] == {"model": "4pl"}
+    assert config["fit"] == {
+        "model": "4pl",
+        "fixed": {},
+        "se": "jtj",
+        "ci_level": 0.95,
+        "profile": True,
+        "bootstrap": {"n": 0, "method": "residual", "seed": 1},
+        "lu_percents": [20, 30],
+        "targets_per_well": 10000,
+        "flags": {
+            "flat_p": 0.05,
+            "hill_range": [0.2, 8],
+            "ci_factor": 100,
+            "top_fraction": 0.8,
+            "min_levels": 5,
+            "negative_lysis": -10,
+        },
+    }
 
 
 def test_missing_plates_is_refused_naming_the_key() -> None:
@@ -45,7 +62,8 @@ def test_missing_plates_is_refused_naming_the_key() -> None:
     [
         (lambda c: c.update(plate="x"), "'plate' was unexpected"),
         (lambda c: c["comparisons"][0]["by"].append("colour"), "'colour' is not one of"),
-        (lambda c: c["fit"].update(model="5pl"), "'5pl' is not one of"),
+        (lambda c: c["fit"].update(model="6pl"), "'6pl' is not one of"),
+        (lambda c: c["fit"].update(se="sandwich"), "'sandwich' is not one of"),
         (lambda c: c["qc"].update(min_z_prime="high"), "'high' is not of type 'number'"),
     ],
 )

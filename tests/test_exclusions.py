@@ -49,10 +49,10 @@ def test_manual_exclusion_is_recorded_and_changes_the_fit(raw_wells: pl.DataFram
     assert before["n_points"][0] == 24
     assert after["n_points"][0] == 23
     assert after["et50"][0] != pytest.approx(before["et50"][0], rel=1e-9)
-    # Every other curve is untouched.
+    # Every other curve is untouched (to rounding: the curves are fitted as one batch).
     others = fit_curves(compute_lysis(marked)).filter(pl.col("curve_id") != MANUAL_CURVE)
     unchanged = fit_curves(compute_lysis(raw_wells)).filter(pl.col("curve_id") != MANUAL_CURVE)
-    assert others["et50"].to_list() == unchanged["et50"].to_list()
+    assert others["et50"].to_list() == pytest.approx(unchanged["et50"].to_list(), rel=1e-12)
 
 
 def test_overflow_well_is_left_out_of_its_curve(raw_wells: pl.DataFrame) -> None:

@@ -23,7 +23,14 @@ import polars as pl
 from killcurve.assay.lysis import compute_lysis
 from killcurve.assay.qc import QcThresholds, exclude_failed_plates, plate_qc
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import CURVE_KEYS, curve_grid, curve_residuals, fit_curves
+from killcurve.fit.curves import (
+    CURVE_KEYS,
+    FitOptions,
+    curve_grid,
+    curve_residuals,
+    fit_curves,
+    model_label,
+)
 from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.stats.compare import compare_products
@@ -84,9 +91,9 @@ def collect_wells(
     write_csv(table, qc_out)
 
 
-def fit(wells: Path, model: str, csv_out: Path, parquet_out: Path) -> None:
-    """Fit every curve; write ``curves.csv`` and ``curves.parquet``."""
-    curves = fit_curves(pl.read_parquet(wells), model)
+def fit(wells: Path, fit_config: dict[str, Any], csv_out: Path, parquet_out: Path) -> None:
+    """Fit every curve with the ``fit`` config section; write ``curves.csv`` and ``.parquet``."""
+    curves = fit_curves(pl.read_parquet(wells), FitOptions.from_config(fit_config))
     write_parquet(curves, parquet_out)
     write_csv(curves, csv_out)
 
@@ -109,7 +116,9 @@ def plot_curves(
     targets = {target_slug(t): t for t in fits["target"].unique().to_list()}
     target = targets[slug]
     colours = product_colours(fits["product"].unique().to_list(), order)
-    plot = plot_target_curves(replicate_means(well_table), curve_grid(fits), target, colours, order)
+    label = model_label(fits["model"][0])
+    means = replicate_means(well_table)
+    plot = plot_target_curves(means, curve_grid(fits), target, colours, order, label)
     n_panels = fits.filter(pl.col("target") == target).select("stage", "cryo").n_unique()
     height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
@@ -134,7 +143,11 @@ def plot_residuals(
     height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
     save_figure(
-        residual_plot(residuals, target, colours, order), tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height
+        residual_plot(residuals, target, colours, order, model_label(fits["model"][0])),
+        tmp_pdf,
+        tmp_png,
+        DOUBLE_COLUMN_IN,
+        height,
     )
     os.replace(tmp_pdf, pdf)
     os.replace(tmp_png, png)
@@ -201,7 +214,7 @@ def report(
 ) -> None:
     """Write the self-contained HTML report, figures numbered and captioned as in the pack."""
     from killcurve.report.html import Figure, render_report
-    from killcurve.report.methods import METHODS
+    from killcurve.report.methods import methods
     from killcurve.report.provenance import provenance_table
 
     fits = pl.read_parquet(curves)
@@ -224,7 +237,7 @@ def report(
         pl.read_csv(comparisons, infer_schema_length=None),
         items,
         maps,
-        METHODS,
+        methods(fits),
         provenance_table(json.loads(Path(provenance).read_text())),
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))

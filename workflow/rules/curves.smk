@@ -12,7 +12,7 @@ checkpoint fit_curves:
         "../envs/killcurve.yaml"
     params:
         code=CODE_VERSION,
-        model=config["fit"]["model"],
+        fit=config["fit"],
     script:
         "../scripts/fit_curves.py"
 

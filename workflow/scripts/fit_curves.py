@@ -6,7 +6,7 @@ run(
     fit,
     log=snakemake.log[0],
     wells=Path(snakemake.input.wells),
-    model=snakemake.params.model,
+    fit_config=dict(snakemake.params.fit),
     csv_out=Path(snakemake.output.csv),
     parquet_out=Path(snakemake.output.parquet),
 )

@@ -55,8 +55,9 @@ def plot_target_curves(
     target: str,
     colours: dict[str, str],
     order: Sequence[str] = (),
+    model: str = "4PL",
 ) -> ggplot:
-    """% lysis (mean ± SD of replicate wells) and fitted 4PL per lot against E:T (log axis).
+    """% lysis (mean ± SD of replicate wells) and the fitted ``model`` per lot vs E:T (log axis).
 
     One panel per stage · cryo state; colour = product, one line per lot.
     """
@@ -94,7 +95,7 @@ def plot_target_curves(
             x="E:T ratio (effector:target, log scale)",
             y="specific lysis (%)",
             colour="product",
-            title=f"{target}: % lysis vs E:T, 4PL fit per lot (points: mean ± SD of wells)",
+            title=f"{target}: % lysis vs E:T, {model} fit per lot (points: mean ± SD of wells)",
         )
         + theme_killcurve()
     )

@@ -23,12 +23,16 @@ from killcurve.figures.theme import theme_killcurve
 
 
 def plot_residuals(
-    residuals: pl.DataFrame, target: str, colours: dict[str, str], order: Sequence[str] = ()
+    residuals: pl.DataFrame,
+    target: str,
+    colours: dict[str, str],
+    order: Sequence[str] = (),
+    model: str = "4PL",
 ) -> ggplot:
     """Residual (observed − fitted % lysis) of every fitted well against E:T (log axis).
 
     One panel per stage · cryo state, colour = product; a loess line per product shows
-    systematic lack of fit (a curve shape the 4PL does not follow), the zero line none.
+    systematic lack of fit (a curve shape the model does not follow), the zero line none.
     """
     frame = residuals.filter(pl.col("target") == target).with_columns(
         pl.concat_str(
@@ -39,7 +43,7 @@ def plot_residuals(
         x="E:T ratio (effector:target, log scale)",
         y="residual (observed − fitted, % lysis)",
         colour="product",
-        title=f"{target}: residuals of the 4PL fits (one point per well)",
+        title=f"{target}: residuals of the {model} fits (one point per well)",
     )
     if frame.height == 0:
         note = annotate("text", x=1.0, y=0.0, label="no fitted curve for this target (see flags)")

@@ -1,74 +1,189 @@
 """Per-curve fits on the well table: the pipeline's ``fit_curves`` stage.
 
 A curve is one product × lot × target × stage × cryo × batch; its points are
-the non-excluded ``sample`` wells (every replicate well, not means).
+the non-excluded ``sample`` wells (every replicate well, not means). All
+curves are fitted at once by the batched engine (:mod:`killcurve.fit.engine`)
+with the model of ``fit.model`` (:mod:`killcurve.fit.models`: ``4pl``,
+``3pl``, ``5pl``, ``exponential``), parameters in ``fit.fixed`` held.
 
-Per-curve outputs (``curves.csv``): 4PL parameters; ``et50`` with its 95 %
-Wald CI (log scale, t-quantile); ``et_at_50``, the E:T at which the fitted
-curve reaches 50 % lysis (null with flag ``never_reaches_50`` when it does not
-within the tested E:T range); ``emax`` = fitted top; ``auc`` = trapezoid of the
-mean % lysis per E:T over log2(E:T), in %·log2(E:T) units.
+Per-curve outputs (``curves.csv``, every column documented in config/README.md):
+parameters with standard errors (convention ``fit.se``: ``jtj`` =
+s²(J′J)⁻¹, ``hessian`` = s²H⁻¹; s² = RSS/(n − p)); ``et50`` with its Wald CI
+(formed on ln et50 with the t quantile on the residual df) and its
+profile-likelihood CI; optional percentile-bootstrap CI; ``et_at_50``, the
+E:T at which the fitted curve reaches 50 % lysis (null with flag
+``never_reaches_50`` when it does not within the tested range); ``emax`` =
+fitted response as E:T → ∞; lytic units ``lu<p>`` (exponential model);
+``auc`` = trapezoid of the mean % lysis per E:T over log2(E:T), in
+%·log2(E:T) units (model-free, so it exists for unfitted curves too); RSS,
+residual df and AICc.
 
-Flags (``;``-separated in CSV, a list in Parquet):
+Flags (``;``-separated in CSV, a list in Parquet): those of
+:data:`killcurve.fit.flags.FLAGS`, then
 
-* ``few_points`` — fewer than 4 distinct E:T or 5 points; not fitted.
-* ``no_usable_points`` — every well of the curve is excluded; not fitted.
-* ``not_converged`` — the optimiser stopped without a finite solution/covariance.
-* ``et50_above_range`` / ``et50_below_range`` — et50 outside the tested E:T.
-* ``never_reaches_50`` — the fitted curve does not cross 50 % within the tested E:T.
+* ``never_reaches_50``: the fitted curve does not cross 50 % within the tested E:T.
+* ``no_usable_points``: every well of the curve is excluded; not fitted.
+
+A curve with fewer distinct E:T than free parameters, or no more points than
+free parameters, is not fitted and carries ``few_points``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.fourpl import FourPLFit, fit_4pl, predict
+from killcurve.fit.engine import FitResult, fit_batch
+from killcurve.fit.flags import FLAGS, Thresholds, flag_curves, flag_lists
+from killcurve.fit.inference import (
+    Kind,
+    bootstrap_intervals,
+    et_range,
+    lytic_units,
+    profile_interval,
+    summarise,
+)
+from killcurve.fit.models import MODELS, Model, get_model, internal_value, natural_names
 
 #: Columns that define a curve.
 CURVE_KEYS = ("product", "lot", "target", "stage", "cryo", "batch")
-#: Columns of ``curves.csv`` in order.
-CURVE_COLUMNS = (
-    "curve_id",
-    *CURVE_KEYS,
-    "readout",
-    "model",
-    "bottom",
-    "top",
-    "hill",
-    "et50",
-    "et50_lower",
-    "et50_upper",
-    "log_et50_se",
-    "et_at_50",
-    "emax",
-    "auc",
-    "n_points",
-    "n_et",
-    "et_min",
-    "et_max",
-    "rss",
-    "df_resid",
-    "converged",
-    "flags",
-    "plate_ids",
-)
+#: Where each model's natural parameters live in ``curves.csv``.
+PARAM_COLUMNS = {
+    "bottom": "bottom",
+    "top": "top",
+    "et50": "et50",
+    "hill": "hill",
+    "s": "asymmetry",
+    "A": "top",
+    "k": "rate_k",
+}
+#: How figures, captions and methods name each model.
+MODEL_LABELS = {"4pl": "4PL", "3pl": "3PL", "5pl": "5PL", "exponential": "exponential"}
+#: Flags of ``curves.csv`` in report order.
+CURVE_FLAGS = (*FLAGS, "never_reaches_50", "no_usable_points")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """The ``fit`` section of the config (see config/README.md)."""
+
+    model: str = "4pl"
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    se: Kind = "jtj"
+    ci_level: float = 0.95
+    profile: bool = True
+    bootstrap: int = 0
+    bootstrap_method: str = "residual"
+    seed: int = 1
+    lu_percents: tuple[float, ...] = (20.0, 30.0)
+    targets_per_well: float = 1.0e4
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @classmethod
+    def from_config(cls, fit: Mapping[str, object]) -> FitOptions:
+        """Options from the validated ``fit`` config section (defaults filled by the schema)."""
+        model = str(fit.get("model", "4pl"))
+        if model not in MODELS:
+            raise KillcurveInputError(
+                f"config key fit.model: unknown model {model!r}; available: {', '.join(MODELS)}."
+            )
+        fixed = {str(k): float(v) for k, v in dict(fit.get("fixed") or {}).items()}
+        for name in fixed:
+            try:
+                internal_value(get_model(model), name, 1.0)
+            except KeyError:
+                raise KillcurveInputError(
+                    f"config key fit.fixed.{name}: model {model} has no parameter {name!r}; "
+                    f"its parameters are {', '.join(natural_names(get_model(model)))}."
+                ) from None
+        boot = dict(fit.get("bootstrap") or {})
+        flags = dict(fit.get("flags") or {})
+        th = Thresholds()
+        thresholds = Thresholds(
+            flat_p=float(flags.get("flat_p", th.flat_p)),
+            hill_range=tuple(flags.get("hill_range", th.hill_range)),  # type: ignore[arg-type]
+            ci_factor=float(flags.get("ci_factor", th.ci_factor)),
+            top_fraction=float(flags.get("top_fraction", th.top_fraction)),
+            min_levels=int(flags.get("min_levels", th.min_levels)),
+            negative_lysis=float(flags.get("negative_lysis", th.negative_lysis)),
+        )
+        return cls(
+            model=model,
+            fixed=fixed,
+            se=str(fit.get("se", "jtj")),  # type: ignore[arg-type]
+            ci_level=float(fit.get("ci_level", 0.95)),
+            profile=bool(fit.get("profile", True)),
+            bootstrap=int(boot.get("n", 0)),
+            bootstrap_method=str(boot.get("method", "residual")),
+            seed=int(boot.get("seed", 1)),
+            lu_percents=tuple(float(p) for p in fit.get("lu_percents", (20, 30))),  # type: ignore[union-attr]
+            targets_per_well=float(fit.get("targets_per_well", 1.0e4)),
+            thresholds=thresholds,
+        )
+
+    @property
+    def lu_columns(self) -> tuple[str, ...]:
+        """``lu<p>``, ``lu<p>_lower``, ``lu<p>_upper`` for every configured percentage."""
+        return tuple(
+            f"lu{p:g}{suffix}" for p in self.lu_percents for suffix in ("", "_lower", "_upper")
+        )
+
+
+#: Float columns of ``curves.csv`` before the lytic units, in order.
 _FLOATS = (
     "bottom",
+    "bottom_se",
     "top",
+    "top_se",
     "hill",
+    "hill_se",
+    "asymmetry",
+    "rate_k",
     "et50",
     "et50_lower",
     "et50_upper",
     "log_et50_se",
+    "et50_profile_lower",
+    "et50_profile_upper",
+    "et50_boot_lower",
+    "et50_boot_upper",
     "et_at_50",
     "emax",
     "auc",
-    "et_min",
-    "et_max",
-    "rss",
 )
+_FIT_FLOATS = ("et_min", "et_max", "rss", "aicc")
+
+
+def curve_columns(options: FitOptions | None = None) -> tuple[str, ...]:
+    """Columns of ``curves.csv`` in order."""
+    options = options or FitOptions()
+    return (
+        "curve_id",
+        *CURVE_KEYS,
+        "readout",
+        "model",
+        "se_convention",
+        "ci_level",
+        *_FLOATS,
+        *options.lu_columns,
+        "n_points",
+        "n_et",
+        *_FIT_FLOATS,
+        "df_resid",
+        "converged",
+        "fit_method",
+        "flags",
+        "plate_ids",
+    )
+
+
+def model_label(name: str) -> str:
+    """The model's name in text: ``4PL``, ``exponential``."""
+    return MODEL_LABELS.get(name, name)
 
 
 def curve_id_expr() -> pl.Expr:
@@ -97,7 +212,10 @@ def curve_points(wells: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("curve_id")
     )
-    for row in per_curve.iter_rows(named=True):
+    bad = per_curve.filter(
+        (pl.col("n_readouts") > 1) | (pl.col("n_et") < 2) | (pl.col("n_numeric") == 0)
+    )
+    for row in bad.iter_rows(named=True):
         where = f"curve {row['curve_id']} (plates {row['plates']})"
         if row["n_readouts"] > 1:
             raise KillcurveInputError(
@@ -109,11 +227,10 @@ def curve_points(wells: pl.DataFrame) -> pl.DataFrame:
                 f"{where}: every well has E:T {row['et']:g}, so there is no titration to fit. "
                 "Check the layout's et_ratio blocks for this product and lot."
             )
-        if row["n_numeric"] == 0:
-            raise KillcurveInputError(
-                f"{where}: no well has a numeric reading (all overflow or missing). "
-                "Re-read the plate with a lower gain, or exclude the curve from the layout."
-            )
+        raise KillcurveInputError(
+            f"{where}: no well has a numeric reading (all overflow or missing). "
+            "Re-read the plate with a lower gain, or exclude the curve from the layout."
+        )
     return samples
 
 
@@ -130,113 +247,230 @@ def auc_log2(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.trapezoid(means, np.log2(levels)))
 
 
-def _fit_one(x: np.ndarray, y: np.ndarray) -> dict[str, object]:
-    """Fit one curve; return the ``curves.csv`` fields that depend on the fit."""
-    out: dict[str, object] = dict.fromkeys(_FLOATS, float("nan"))
-    flags: list[str] = []
-    out.update(n_points=len(x), n_et=len(np.unique(x)), df_resid=None, converged=False)
-    if len(x) == 0:
-        out["flags"] = ["no_usable_points"]
-        return out
-    out.update(et_min=float(x.min()), et_max=float(x.max()), auc=auc_log2(x, y))
-    if len(np.unique(x)) < 4 or len(x) < 5:
-        out["flags"] = ["few_points"]
-        return out
-    fit: FourPLFit = fit_4pl(x, y)
-    lower, upper = fit.et50_ci()
-    et_at_50 = fit.x_at(50.0)
-    if not (x.min() <= et_at_50 <= x.max()):
-        et_at_50 = float("nan")
-        flags.append("never_reaches_50")
-    if not fit.converged:
-        flags.insert(0, "not_converged")
-    if fit.et50 > x.max():
-        flags.append("et50_above_range")
-    if fit.et50 < x.min():
-        flags.append("et50_below_range")
-    out.update(
-        bottom=fit.bottom,
-        top=fit.top,
-        hill=fit.hill,
-        et50=fit.et50,
-        et50_lower=lower,
-        et50_upper=upper,
-        log_et50_se=fit.log_et50_se,
-        et_at_50=et_at_50,
-        emax=fit.top,
-        rss=fit.rss,
-        df_resid=fit.df_resid,
-        converged=fit.converged,
-        flags=flags,
-    )
-    return out
-
-
-def fit_curves(wells: pl.DataFrame, model: str = "4pl") -> pl.DataFrame:
-    """Fit every curve of the well table; one row per curve (``curves.csv`` columns)."""
-    if model != "4pl":
-        raise KillcurveInputError(f"config key fit.model: unknown model {model!r}; available: 4pl.")
-    points = curve_points(wells)
-    rows = []
-    for key, group in points.group_by(["curve_id", *CURVE_KEYS], maintain_order=True):
-        used = group.filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
-        fields = _fit_one(used["et_ratio"].to_numpy(), used["pct_lysis"].to_numpy())
-        rows.append(
-            {
-                **dict(zip(["curve_id", *CURVE_KEYS], key, strict=True)),
-                "readout": group["readout"][0],
-                "model": model,
-                "plate_ids": ";".join(sorted(group["plate_id"].unique().to_list())),
-                **fields,
-            }
+def _data_summary(points: pl.DataFrame) -> pl.DataFrame:
+    """Per curve: readout, plates, points used, distinct E:T, tested range and data AUC."""
+    used = points.filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
+    levels = (
+        used.group_by("curve_id", "et_ratio")
+        .agg(pl.col("pct_lysis").mean().alias("mean"))
+        .sort("curve_id", "et_ratio")
+        .with_columns(pl.col("et_ratio").log(2).alias("u"))
+        .with_columns(
+            (
+                (pl.col("u") - pl.col("u").shift(1).over("curve_id"))
+                * (pl.col("mean") + pl.col("mean").shift(1).over("curve_id"))
+                / 2.0
+            ).alias("piece")
         )
-    schema = {c: pl.String for c in ("curve_id", *CURVE_KEYS, "readout", "model", "plate_ids")}
-    schema.update({c: pl.Float64 for c in _FLOATS})
+        .group_by("curve_id")
+        .agg(
+            pl.when(pl.len() >= 2).then(pl.col("piece").sum()).alias("auc"),
+            pl.len().alias("n_et"),
+        )
+    )
+    per_curve = points.group_by("curve_id", *CURVE_KEYS).agg(
+        pl.col("readout").first(),
+        pl.col("plate_id").unique().sort().str.join(";").alias("plate_ids"),
+        (~pl.col("excluded") & pl.col("pct_lysis").is_not_null()).sum().alias("n_points"),
+    )
+    ranges = used.group_by("curve_id").agg(
+        pl.col("et_ratio").min().alias("et_min"), pl.col("et_ratio").max().alias("et_max")
+    )
+    return (
+        per_curve.join(levels, on="curve_id", how="left")
+        .join(ranges, on="curve_id", how="left")
+        .with_columns(pl.col("n_et").fill_null(0).cast(pl.Int64), pl.col("n_points").cast(pl.Int64))
+        .sort("curve_id")
+    )
+
+
+def _fit_table(result: FitResult, options: FitOptions) -> pl.DataFrame:
+    """One row per fitted curve: estimates, intervals, flags (``curves.csv`` fit columns)."""
+    model = result.model
+    summary = summarise(result, kind=options.se, level=options.ci_level)
+    params = natural_names(model)
+    cols: dict[str, object] = {"curve_id": result.groups.astype(str)}
+    for name in params:
+        column = PARAM_COLUMNS[name]
+        cols[column] = summary[name]
+        if column in ("bottom", "top", "hill"):
+            free = result.free[model.index(name)]
+            cols[f"{column}_se"] = summary[f"{name}_se"] if free else np.nan
+    profile = None
+    if "et50" in params:
+        j = model.index("et50")
+        cols["et50_lower"], cols["et50_upper"] = summary["et50_lower"], summary["et50_upper"]
+        se_log = summary["et50_se"] / summary["et50"]
+        cols["log_et50_se"] = np.where(result.free[j], se_log, np.nan)
+        if result.free[j] and result.converged.any():
+            lo, hi = et_range(result)
+            th = options.thresholds
+            limits = (np.log(lo / th.ci_factor), np.log(hi * th.ci_factor))
+            profile = profile_interval(result, "et50", options.ci_level, limits=limits)
+            if options.profile:
+                cols["et50_profile_lower"] = profile.lower
+                cols["et50_profile_upper"] = profile.upper
+        if options.bootstrap > 0:
+            boot = bootstrap_intervals(
+                result, options.bootstrap, options.bootstrap_method, options.seed, options.ci_level
+            )
+            cols["et50_boot_lower"], cols["et50_boot_upper"] = boot["et50"]
+    if model.name == "exponential":
+        for name, iv in lytic_units(
+            result, options.lu_percents, options.targets_per_well, options.se, options.ci_level
+        ).items():
+            cols[name], cols[f"{name}_lower"], cols[f"{name}_upper"] = (
+                iv.estimate,
+                iv.lower,
+                iv.upper,
+            )
+    cols["et_at_50"] = summary.get("et_at_50", np.full(result.data.n_curves, np.nan))
+    cols["emax"] = summary["emax"]
+    cols.update(
+        rss=result.rss,
+        aicc=summary["aicc"],
+        df_resid=result.df_resid.astype(np.int64),
+        converged=result.converged.astype(bool),
+        fit_method=result.method.astype(str),
+    )
+    flags = flag_curves(result, options.thresholds, profile)
+    flags["never_reaches_50"] = ~np.isfinite(np.asarray(cols["et_at_50"], dtype=float))
+    cols["flags"] = flag_lists(flags, CURVE_FLAGS)
+    return pl.DataFrame(cols)
+
+
+def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.DataFrame:
+    """Fit every curve of the well table at once; one row per curve (``curves.csv`` columns)."""
+    options = options or FitOptions()
+    model: Model = get_model(options.model)
+    points = curve_points(wells)
+    meta = _data_summary(points)
+    n_free = len(model.params) - len({*model.fixed, *options.fixed})
+    fittable = meta.filter((pl.col("n_et") >= n_free) & (pl.col("n_points") > n_free))
+    used = (
+        points.filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
+        .join(fittable.select("curve_id"), on="curve_id")
+        .sort("curve_id", "et_ratio")
+    )
+    schema = dict.fromkeys(curve_columns(options), pl.Float64)
+    schema.update(
+        {c: pl.String for c in ("curve_id", *CURVE_KEYS, "readout", "model", "se_convention")}
+    )
     schema.update(
         n_points=pl.Int64,
         n_et=pl.Int64,
         df_resid=pl.Int64,
         converged=pl.Boolean,
+        fit_method=pl.String,
         flags=pl.List(pl.String),
+        plate_ids=pl.String,
     )
-    curves = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+    if used.height:
+        result = fit_batch(
+            used["et_ratio"].to_numpy(),
+            used["pct_lysis"].to_numpy(),
+            used["curve_id"].to_numpy(),
+            model,
+            fixed=dict(options.fixed),
+        )
+        fits = _fit_table(result, options)
+    else:
+        fits = pl.DataFrame(
+            schema={
+                "curve_id": pl.String,
+                "flags": pl.List(pl.String),
+                "converged": pl.Boolean,
+                "fit_method": pl.String,
+            }
+        )
+    unfitted = pl.when(pl.col("n_points") == 0).then(pl.lit(["no_usable_points"]))
+    curves = meta.join(fits, on="curve_id", how="left").with_columns(
+        pl.lit(options.model).alias("model"),
+        pl.lit(options.se).alias("se_convention"),
+        pl.lit(options.ci_level).alias("ci_level"),
+        pl.coalesce("flags", unfitted.otherwise(pl.lit(["few_points"]))).alias("flags"),
+        pl.col("converged").fill_null(False),
+        pl.col("fit_method").fill_null("none"),
+    )
+    for column, dtype in schema.items():
+        if column not in curves.columns:
+            curves = curves.with_columns(pl.lit(None, dtype).alias(column))
+    floats = [c for c, t in schema.items() if t == pl.Float64]
     return (
-        curves.with_columns(pl.col(_FLOATS).fill_nan(None)).select(CURVE_COLUMNS).sort("curve_id")
+        curves.with_columns(pl.col(c).cast(t) for c, t in schema.items())
+        .with_columns(pl.col(floats).fill_nan(None))
+        .select(list(schema))
+        .sort("curve_id")
     )
+
+
+def model_values(frame: pl.DataFrame, x: np.ndarray) -> np.ndarray:
+    """Fitted % lysis of row i of ``frame`` (``curves.csv`` parameter columns) at ``x[i]``.
+
+    Rows may mix models (column ``model``); rows without parameters give NaN.
+    """
+    out = np.full(frame.height, np.nan)
+    for name in frame["model"].unique().drop_nulls().to_list():
+        model = get_model(name)
+        rows = np.flatnonzero((frame["model"] == name).to_numpy())
+        theta = np.vstack(
+            [
+                _internal(model, p, frame[PARAM_COLUMNS[p]].to_numpy()[rows])
+                for p in natural_names(model)
+            ]
+        )
+        with np.errstate(all="ignore"):
+            out[rows] = model.value(theta, x[rows][None, :])[0]
+    return out
+
+
+def _internal(model: Model, name: str, values: np.ndarray) -> np.ndarray:
+    """Natural parameter values of ``name`` on the model's internal scale; fixed ones filled."""
+    values = np.asarray(values, dtype=float)
+    if name in model.fixed:
+        values = np.where(np.isfinite(values), values, model.fixed[name])
+    return np.asarray(internal_value(model, name, values)[1], dtype=float)
 
 
 def curve_grid(curves: pl.DataFrame, n: int = 101) -> pl.DataFrame:
-    """Fitted 4PL values on a log-spaced E:T grid over each curve's tested range (for figures)."""
-    frames = []
-    for row in curves.filter(pl.col("et50").is_not_null()).iter_rows(named=True):
-        x = np.geomspace(row["et_min"], row["et_max"], n)
-        theta = np.array([row["bottom"], row["top"], np.log(row["et50"]), row["hill"]])
-        frames.append(
-            pl.DataFrame(
-                {"curve_id": row["curve_id"], "et_ratio": x, "pct_lysis": predict(theta, x)}
-            )
+    """Fitted values on a log-spaced E:T grid over each fitted curve's tested range."""
+    fitted = curves.filter(pl.col("converged") & pl.col("emax").is_not_null())
+    u = np.linspace(0.0, 1.0, n)
+    grid = (
+        fitted.select("curve_id", *CURVE_KEYS, "model", *_param_columns(curves), "et_min", "et_max")
+        .with_columns(pl.lit(list(u)).alias("u"))
+        .explode("u")
+        .with_columns(
+            (pl.col("et_min").log() + pl.col("u") * (pl.col("et_max") / pl.col("et_min")).log())
+            .exp()
+            .alias("et_ratio")
         )
-    schema = {"curve_id": pl.String, "et_ratio": pl.Float64, "pct_lysis": pl.Float64}
-    grid = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
-    return grid.join(curves.select("curve_id", *CURVE_KEYS), on="curve_id")
+    )
+    values = model_values(grid, grid["et_ratio"].to_numpy())
+    return grid.with_columns(pl.Series("pct_lysis", values)).select(
+        "curve_id", "et_ratio", "pct_lysis", *CURVE_KEYS
+    )
+
+
+def _param_columns(curves: pl.DataFrame) -> list[str]:
+    """The parameter columns present in ``curves``."""
+    return [c for c in dict.fromkeys(PARAM_COLUMNS.values()) if c in curves.columns]
 
 
 def curve_residuals(wells: pl.DataFrame, curves: pl.DataFrame) -> pl.DataFrame:
     """Fitted value and residual (observed − fitted, % lysis units) of every well used in a fit.
 
     Columns: the curve keys, ``curve_id``, ``plate_id``, ``well``, ``et_ratio``,
-    ``pct_lysis``, ``fitted``, ``residual``. Curves without an et50 have no rows.
+    ``pct_lysis``, ``fitted``, ``residual``. Curves that were not fitted have no rows.
     """
-    params = curves.filter(pl.col("et50").is_not_null()).select(
-        "curve_id", "bottom", "top", "et50", "hill"
+    params = curves.filter(pl.col("converged") & pl.col("emax").is_not_null()).select(
+        "curve_id", "model", *_param_columns(curves)
     )
     used = curve_points(wells).filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
-    fitted = pl.col("bottom") + (pl.col("top") - pl.col("bottom")) / (
-        1.0 + (pl.col("et50") / pl.col("et_ratio")) ** pl.col("hill")
-    )
+    joined = used.join(params, on="curve_id")
+    fitted = model_values(joined, joined["et_ratio"].to_numpy())
     return (
-        used.join(params, on="curve_id")
-        .with_columns(fitted.alias("fitted"))
+        joined.with_columns(pl.Series("fitted", fitted))
         .with_columns((pl.col("pct_lysis") - pl.col("fitted")).alias("residual"))
         .select(
             *CURVE_KEYS,

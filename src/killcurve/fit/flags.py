@@ -22,6 +22,7 @@ Flags that need a parameter the model lacks (et50, hill) are False for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,8 +102,8 @@ def flag_curves(
     return out
 
 
-def flag_lists(flags: dict[str, Array]) -> list[list[str]]:
-    """Per curve, the names of the flags that are set, in ``FLAGS`` order."""
-    names = [name for name in FLAGS if name in flags]
+def flag_lists(flags: dict[str, Array], order: Sequence[str] = tuple(FLAGS)) -> list[list[str]]:
+    """Per curve, the names of the flags that are set, in ``order`` (default ``FLAGS``)."""
+    names = [name for name in order if name in flags]
     table = np.stack([np.asarray(flags[name], dtype=bool) for name in names])
     return [[names[i] for i in np.flatnonzero(col)] for col in table.T]

@@ -10,6 +10,7 @@ import polars as pl
 import yaml
 
 from killcurve.errors import KillcurveInputError
+from killcurve.fit.curves import model_label
 
 #: The captions shipped with killcurve.
 DEFAULT_CAPTIONS = Path(__file__).with_name("captions.yaml")
@@ -63,7 +64,9 @@ def number_figures(
     ``slug`` maps a target name to its file-name form (:func:`killcurve.steps.target_slug`).
     """
     samples = wells.filter(pl.col("role") == "sample")
-    common = {"model": "4PL", "ci_level": 95, "provenance_id": provenance_id}
+    model = model_label(curves["model"][0]) if curves.height else "no"
+    level = f"{100 * curves['ci_level'][0]:g}" if curves.height else "95"
+    common = {"model": model, "ci_level": level, "provenance_id": provenance_id}
     entries: list[FigureEntry] = []
     for spec in captions:
         if spec.get("per") == "target":

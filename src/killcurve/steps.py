@@ -103,6 +103,23 @@ def compare(curves: Path, comparisons: Sequence[dict[str, Any]], csv_out: Path) 
     write_csv(compare_products(pl.read_parquet(curves), comparisons), csv_out)
 
 
+def trend(curves: Path, stages: Sequence[str], csv_out: Path) -> None:
+    """Potency trend across the configured process stages; write ``stage_trend.csv``."""
+    from killcurve.stats.trend import stage_trend
+
+    write_csv(stage_trend(pl.read_parquet(curves), stages), csv_out)
+
+
+def retention(curves: Path, thaw: dict[str, Any], csv_out: Path) -> None:
+    """Killing retained after thaw, paired by lot; write ``thaw_retention.csv``."""
+    from killcurve.stats.thaw import thaw_retention
+
+    table = thaw_retention(
+        pl.read_parquet(curves), thaw["pre"], thaw["post"], thaw.get("reference_et")
+    )
+    write_csv(table, csv_out)
+
+
 def plot_curves(
     wells: Path, curves: Path, slug: str, pdf: Path, png: Path, order: Sequence[str]
 ) -> None:

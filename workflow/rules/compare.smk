@@ -14,3 +14,39 @@ rule compare_products:
         comparisons=config["comparisons"],
     script:
         "../scripts/compare_products.py"
+
+
+rule stage_trend:
+    input:
+        curves="results/tables/curves.parquet",
+    output:
+        csv="results/tables/stage_trend.csv",
+    log:
+        "logs/stage_trend.log",
+    benchmark:
+        "logs/benchmarks/stage_trend.tsv"
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        code=CODE_VERSION,
+        stages=config["stages"],
+    script:
+        "../scripts/stage_trend.py"
+
+
+rule thaw_retention:
+    input:
+        curves="results/tables/curves.parquet",
+    output:
+        csv="results/tables/thaw_retention.csv",
+    log:
+        "logs/thaw_retention.log",
+    benchmark:
+        "logs/benchmarks/thaw_retention.tsv"
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        code=CODE_VERSION,
+        thaw=config["thaw"],
+    script:
+        "../scripts/thaw_retention.py"

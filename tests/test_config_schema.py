@@ -19,7 +19,8 @@ def _config() -> dict:
 
 def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
     config = _config()
-    del config["qc"]
+    config.pop("qc", None)
+    config.pop("fit", None)
     validate(config, SCHEMA)
     assert config["qc"] == {
         "min_z_prime": 0.5,
@@ -38,6 +39,7 @@ def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
         "profile": True,
         "bootstrap": {"n": 0, "method": "residual", "seed": 1},
         "lu_percents": [20, 30],
+        "outliers": {"method": "none", "q": 0.01},
         "targets_per_well": 10000,
         "flags": {
             "flat_p": 0.05,

@@ -31,6 +31,19 @@ def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return study
 
 
+#: A small frozen study (8 plates: K562 release + SHP-77 luciferase, fresh and post-thaw) for
+#: tests that corrupt or edit named plates and wells; independent of the bundled example.
+SMALL_STUDY = REPO / "tests/data/small_study"
+
+
+@pytest.fixture
+def small_study(tmp_path: Path) -> Path:
+    """A writable copy of the small frozen study (its ``config/`` folder)."""
+    study = tmp_path / "study"
+    shutil.copytree(SMALL_STUDY / "config", study / "config")
+    return study
+
+
 @pytest.fixture
 def example_study(tmp_path: Path) -> Path:
     """A writable copy of the bundled example study (its ``config/`` folder)."""

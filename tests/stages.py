@@ -35,6 +35,7 @@ def run_stages(study: Path) -> None:
             exclusions=resolve_in_study(study, exclusions, "config key exclusions")
             if exclusions
             else None,
+            fit_config=config["fit"],
         )
         steps.fit(
             tables / "wells.parquet",

@@ -245,11 +245,11 @@ def as_grid_csv(study: Path, plate: str) -> None:
 
 
 @pytest.fixture
-def grid_study(example_study: Path) -> Path:
+def grid_study(small_study: Path) -> Path:
     """The example with P03 (release) and P05 (luciferase) as grid_csv, the catalogue's targets."""
-    as_grid_csv(example_study, "P03")
-    as_grid_csv(example_study, "P05")
-    return example_study
+    as_grid_csv(small_study, "P03")
+    as_grid_csv(small_study, "P05")
+    return small_study
 
 
 def _hashes(study: Path) -> dict[str, str]:

@@ -77,10 +77,11 @@ def test_typos_and_wrong_types_are_refused(edit, message: str) -> None:
 
 
 def test_samplesheet_schema_lists_every_reader_format() -> None:
+    from killcurve.assay.readouts import READOUTS
     from killcurve.io.readers import READERS
 
     sheet_schema = yaml.safe_load((REPO / "workflow/schemas/plates.schema.yaml").read_text())
     assert set(sheet_schema["properties"]["format"]["enum"]) == {"auto", *READERS}
-    assert set(sheet_schema["properties"]["readout"]["enum"]) == {
-        "luciferase", "release", "ldh", "flow", "impedance",
+    assert set(sheet_schema["properties"]["readout"]["enum"]) == set(READOUTS) == {
+        "luciferase", "release", "ldh", "flow", "impedance", "pct_lysis", "pct_survival",
     }  # fmt: skip

@@ -13,15 +13,15 @@ from killcurve.fit.curves import fit_curves
 from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import read_samplesheet
 from killcurve.wells import load_wells
+from tests.conftest import SMALL_STUDY
 
-REPO = Path(__file__).resolve().parents[1]
 MANUAL_CURVE = "NEUK203-13|203-L02|SHP-77|bulk|fresh|B1"  # P06 rows A–C
 OVERFLOW_CURVE = "NEUK203-13|203-L01|SHP-77|bulk|post_thaw|B2"  # P07 rows A–C
 
 
 @pytest.fixture(scope="module")
 def raw_wells() -> pl.DataFrame:
-    return load_wells(read_samplesheet(REPO / "config/plates.tsv"), REPO)
+    return load_wells(read_samplesheet(SMALL_STUDY / "config/plates.tsv"), SMALL_STUDY)
 
 
 def test_overflow_well_is_kept_flagged_and_excluded(raw_wells: pl.DataFrame) -> None:
@@ -35,7 +35,7 @@ def test_overflow_well_is_kept_flagged_and_excluded(raw_wells: pl.DataFrame) -> 
 
 
 def test_manual_exclusion_is_recorded_and_changes_the_fit(raw_wells: pl.DataFrame) -> None:
-    sheet = read_exclusions(REPO / "config/exclusions.tsv")
+    sheet = read_exclusions(SMALL_STUDY / "config/exclusions.tsv")
     marked = apply_exclusions(raw_wells, sheet, "config/exclusions.tsv")
     row = marked.filter((pl.col("plate_id") == "P06") & (pl.col("well") == "B4")).row(0, named=True)
     assert row["excluded"] is True

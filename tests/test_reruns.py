@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -11,6 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from killcurve import steps
+from killcurve.config import load_config
 
 from .conftest import REPO, SNAKEMAKE, run_study
 
@@ -82,12 +86,82 @@ def test_failed_rerun_leaves_no_stale_results(tmp_path: Path) -> None:
     shutil.copytree(REPO / "config", study / "config")
     assert run_study(study).returncode == 0
     assert (study / "results/report.html").is_file()
-    plate = study / "config/data/P05.txt"
-    text = plate.read_text()
-    row_c = text.index("\nC\t") + 3
-    plate.write_text(text[:row_c] + "n/a" + text[text.index("\t", row_c) :])
+    plate = study / sheet_rows(study)["P05"]["file"]
+    text = plate.read_text(encoding="utf-8-sig")
+    first = re.search(r"^C[,\t]([^,\t]+)", text, flags=re.M)
+    plate.write_text(text[: first.start(1)] + "n/a" + text[first.end(1) :])
     done = run_study(study)
     assert done.returncode != 0
     assert "plate P05" in done.stderr
     assert "removed" in done.stderr and "from results/" in done.stderr
     assert not [p for p in (study / "results").rglob("*") if p.is_file()]
+
+
+def sheet_rows(study: Path) -> dict[str, dict[str, str]]:
+    """The samplesheet's rows by plate_id, in order."""
+    lines = (study / "config/plates.tsv").read_text().splitlines()
+    header = lines[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:] if line]
+    return {row["plate_id"]: row for row in rows}
+
+
+def planned_jobs(study: Path, targets: list[str], env: dict[str, str]) -> set[tuple[str, str]]:
+    """(rule, chunk or "") of every job a ``--dry-run`` of ``targets`` plans."""
+    done = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(study), "--dry-run", *targets],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs: list[list[str]] = []
+    for line in done.stdout.splitlines():
+        if m := re.match(r"^(?:local)?(?:rule|checkpoint) (\w+):$", line):
+            jobs.append([m.group(1), ""])
+        elif jobs and (m := re.match(r"^\s+wildcards: chunk=(\d+)$", line)):
+            jobs[-1][1] = m.group(1)
+    return {(rule, chunk) for rule, chunk in jobs}
+
+
+def test_one_changed_plate_reruns_only_its_chunk(tmp_path: Path) -> None:
+    """8 plates per chunk: the example's plates 1-8, 9-16 and 17-22 (the sheet's order) are
+    chunks 001, 002 and 003. A reading changed in plate 10 re-reads chunk 002 and re-draws
+    its maps; the merge and the map gathering rerun; chunks 001 and 003 do not."""
+    study = tmp_path / "study"
+    shutil.copytree(REPO / "config", study / "config")
+    env = {**os.environ, "KILLCURVE_PLATES_PER_CHUNK": "8"}
+    targets = ["results/tables/wells.parquet", "results/figures/plate_maps.pdf"]
+    done = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(study), *targets],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(sheet_rows(study).values())
+    assert len(rows) > 16, "the example needs three chunks of 8"
+    assert sorted(p.name for p in (study / "results/chunks").glob("*.wells.parquet")) == [
+        "001.wells.parquet", "002.wells.parquet", "003.wells.parquet",
+    ]  # fmt: skip
+    # The merged chunks are the single-pass tables, byte for byte.
+    config = load_config(study / "config/config.yaml")
+    single = tmp_path / "single"
+    steps.collect_wells(
+        study / config["plates"], study, single / "wells.parquet", single / "plate_qc.csv",
+        config["qc"], study / config["exclusions"],
+    )  # fmt: skip
+    tables = study / "results/tables"
+    assert (tables / "wells.parquet").read_bytes() == (single / "wells.parquet").read_bytes()
+    assert (tables / "plate_qc.csv").read_bytes() == (single / "plate_qc.csv").read_bytes()
+    assert len(list((study / "results/figures/plates").glob("*.png"))) == len(rows)
+    assert planned_jobs(study, targets, env) == set()
+
+    plate = study / rows[9]["file"]
+    text = plate.read_text(encoding="utf-8-sig")
+    first = re.search(r"^A[,\t](\d+)", text, flags=re.M)
+    plate.write_text(text[: first.start(1)] + str(int(first.group(1)) + 1) + text[first.end(1) :])
+    aggregations = {("collect_wells", ""), ("plot_plate_maps", "")}
+    chunk_2 = {("collect_chunk", "002"), ("plot_chunk_maps", "002")}
+    assert planned_jobs(study, targets, env) == chunk_2 | aggregations
+
+    # An edited samplesheet row reruns its own chunk only (the rows are the chunk's params).
+    sheet = study / "config/plates.tsv"
+    sheet.write_text(sheet.read_text().replace("\tsimulated", "\tsomeone else", 1))
+    chunk_1 = {("collect_chunk", "001"), ("plot_chunk_maps", "001")}
+    assert planned_jobs(study, targets, env) == chunk_1 | chunk_2 | aggregations

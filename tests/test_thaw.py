@@ -73,3 +73,11 @@ def test_days_are_pooled_per_lot_and_unpaired_lots_are_named() -> None:
     assert row["n_lots"] == 1 and row["lower"] is None
     assert "B2" in row["notes"] and "one lot" in row["notes"]
     assert "lysis_retention_at_10" not in table["metric"].to_list()
+
+
+def test_row_order_of_the_curves_does_not_change_a_single_bit() -> None:
+    curves = _curves()
+    reference = thaw_retention(curves, "fresh", "post_thaw", 10.0)
+    for seed in range(10):
+        shuffled = curves.sample(fraction=1.0, shuffle=True, seed=seed)
+        assert thaw_retention(shuffled, "fresh", "post_thaw", 10.0).equals(reference)

@@ -19,13 +19,14 @@ def test_example_produces_the_output_contract(example_run: Path) -> None:
     res = example_run / "results"
     for name in TABLES:
         assert (res / "tables" / name).is_file()
-    for target in ("K562", "SHP-77"):
+    for target in ("K562", "SHP-77", "H82", "NALM6-DLL3"):
         assert (res / f"figures/curves_{target}.pdf").read_bytes()[:5] == b"%PDF-"
         assert (res / f"figures/curves_{target}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (res / "report.html").read_text()
-    assert '<h2 id="comparisons">' in html and html.count("data:image/png;base64") == 4 + 8
+    # curves and residuals per target (2 × 4) and a plate map per plate (22), at least
+    assert '<h2 id="comparisons">' in html and html.count("data:image/png;base64") >= 2 * 4 + 22
     wells = pl.read_parquet(res / "tables/wells.parquet")
-    assert wells.height == 8 * 84
+    assert wells.height == 22 * 96
     assert {
         "plate_id",
         "well",
@@ -59,52 +60,56 @@ def test_example_produces_the_output_contract(example_run: Path) -> None:
         "batch",
         "readout",
     ]
-    assert curves.height == 16
-    comps = pl.read_csv(res / "tables/comparisons.csv")
-    assert comps.columns[:3] == ["comparison", "target", "cryo"]
-    assert comps.height == 6
+    # 2 products × 3 lots × 11 groups (K562 at 4 stages fresh + bulk post-thaw; SHP-77, H82,
+    # NALM6-DLL3 fresh and post-thaw) = 66 curves, 3 per plate on 22 plates
+    assert curves.height == 66
+    comps = pl.read_csv(res / "tables/comparisons.csv", infer_schema_length=None)
+    assert comps.columns[:4] == ["comparison", "target", "stage", "cryo"]
+    # groups: K562 at 4 stages fresh + bulk post-thaw, SHP-77/H82/NALM6-DLL3 fresh and post-thaw
+    assert comps.select("target", "stage", "cryo").unique().height == 11
+    assert "et50_ratio" in comps["metric"].to_list()
 
 
-def test_second_study_with_directory_flag(example_study: Path) -> None:
-    sheet = example_study / "config/plates.tsv"
+def test_second_study_with_directory_flag(small_study: Path) -> None:
+    sheet = small_study / "config/plates.tsv"
     lines = sheet.read_text().splitlines(keepends=True)
     sheet.write_text("".join(line for line in lines if not line.startswith("P08\t")))
-    cfg = example_study / "config/config.yaml"
+    cfg = small_study / "config/config.yaml"
     cfg.write_text(cfg.read_text().replace("neuk203_vs_neuk200_by_target\n", "renamed_pooled\n"))
-    done = run_study(example_study)
+    done = run_study(small_study)
     assert done.returncode == 0, done.stderr[-3000:]
-    wells = pl.read_parquet(example_study / "results/tables/wells.parquet")
+    wells = pl.read_parquet(small_study / "results/tables/wells.parquet")
     assert sorted(wells["plate_id"].unique()) == [f"P0{i}" for i in range(1, 8)]
-    comps = pl.read_csv(example_study / "results/tables/comparisons.csv")
+    comps = pl.read_csv(small_study / "results/tables/comparisons.csv")
     assert set(comps["comparison"]) == {"neuk203_vs_neuk200_by_target_and_thaw", "renamed_pooled"}
     assert not (REPO / "results/tables/.wells.parquet.partial.parquet").exists()
 
 
-def test_missing_plate_file_stops_naming_the_plate(example_study: Path) -> None:
-    sheet = example_study / "config/plates.tsv"
+def test_missing_plate_file_stops_naming_the_plate(small_study: Path) -> None:
+    sheet = small_study / "config/plates.tsv"
     sheet.write_text(sheet.read_text().replace("config/data/P03.CSV", "config/data/P03_typo.CSV"))
-    done = run_study(example_study)
+    done = run_study(small_study)
     assert done.returncode != 0
     assert "plate P03: file 'config/data/P03_typo.CSV' does not exist" in done.stderr
     assert "Fix the path in the samplesheet" in done.stderr
-    assert not (example_study / "results").exists()
+    assert not (small_study / "results").exists()
 
 
-def test_layout_without_target_only_stops_and_leaves_no_table(example_study: Path) -> None:
-    layout = example_study / "config/layouts/P02.toml"
+def test_layout_without_target_only_stops_and_leaves_no_table(small_study: Path) -> None:
+    layout = small_study / "config/layouts/P02.toml"
     layout.write_text(layout.read_text().replace('role = "target_only"', 'role = "background"'))
-    done = run_study(example_study)
+    done = run_study(small_study)
     assert done.returncode != 0
     assert "plate P02 (layout config/layouts/P02.toml): no target_only wells" in done.stderr
     assert "Add them to the layout." in done.stderr
-    tables = example_study / "results/tables"
+    tables = small_study / "results/tables"
     assert not tables.exists() or not any(tables.iterdir())
 
 
-def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(example_study: Path) -> None:
+def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(small_study: Path) -> None:
     # Spread P02's target_only (column 9: ×0.4 / ×1.6) and max_lysis (column 11: ×0.6 / ×1.4)
     # wells so that the control CV and Z′ fail QC.
-    plate = example_study / "config/data/P02.CSV"
+    plate = small_study / "config/data/P02.CSV"
     lines = plate.read_text().splitlines()
     t_values, m_values = [], []
     for i, line in enumerate(lines):
@@ -117,9 +122,9 @@ def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(example_stud
             m_values += [float(cells[11]), float(cells[12])]
             lines[i] = ",".join(cells)
     plate.write_text("\r\n".join(lines))
-    done = run_study(example_study)
+    done = run_study(small_study)
     assert done.returncode == 0, done.stderr[-3000:]
-    res = example_study / "results"
+    res = small_study / "results"
     qc = pl.read_csv(res / "tables/plate_qc.csv").filter(pl.col("plate_id") == "P02")
     # Z′ by hand from the edited readings: 1 − 3(σ_T + σ_M)/|μ_T − μ_M| (sample SDs).
     t, m = np.array(t_values), np.array(m_values)

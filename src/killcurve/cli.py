@@ -5,6 +5,7 @@
   plate sizes, controls, products in comparisons) and print a summary; exit 1 on problems.
 * ``killcurve example DIR`` — write the simulated example study.
 * ``killcurve simulate DIR --plates N`` — a larger simulated study, for benchmarks.
+* ``killcurve timecourse DIR`` — time-resolved impedance killing from RTCA exports.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from killcurve import timecourse_cli
 from killcurve.errors import KillcurveInputError
-from killcurve.simulate import Design, write_study
+from killcurve.simulate import Design, scaled_design, write_study
 
 
 def _new_batch(args: argparse.Namespace) -> int:
@@ -47,18 +49,19 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    base = Design()
-    per_lot = len(base.targets) * len(base.cryo_states)
-    design = dataclasses.replace(base, seed=args.seed, lots=max(1, -(-args.plates // per_lot)))
+    design = scaled_design(args.plates, seed=args.seed)
     truth = write_study(args.directory, design)
-    n_plates = design.lots * per_lot
+    n_plates = truth["plate_id"].n_unique()
     print(f"wrote {n_plates} plates ({truth.height} curves) to {args.directory}/config")
     return 0
 
 
 def _example(args: argparse.Namespace) -> int:
     truth = write_study(args.directory, dataclasses.replace(Design(), seed=args.seed))
-    print(f"wrote a study of {truth.height} curves to {args.directory}/config")
+    n_plates = truth["plate_id"].n_unique()
+    print(
+        f"wrote the example ({n_plates} plates, {truth.height} curves) to {args.directory}/config"
+    )
     return 0
 
 
@@ -87,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate.add_argument("--plates", type=int, default=100, help="number of plates (rounded up)")
     simulate.add_argument("--seed", type=int, default=Design.seed, help="random seed")
     simulate.set_defaults(func=_simulate)
+    timecourse_cli.register(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,121 +1,337 @@
 """A seeded simulator that writes a whole study directory with known truth.
 
-:func:`write_study` writes ``config/config.yaml``, ``config/plates.tsv``,
-one wellmap layout and one plate-reader export per plate (in the format the
-design names for its readout: BMG MARS CSV and Agilent Gen5 text by default), and
-``config/truth.tsv`` (the true 4PL parameters of every curve), so that tests
-can check the pipeline recovers what was put in.
+:func:`write_study` writes ``config/config.yaml``, ``config/plates.tsv``, one
+wellmap layout and one plate-reader export per plate (BMG MARS CSV for the
+release readout, Agilent Gen5 text for luciferase by default),
+``config/exclusions.tsv``, the post-thaw cell counts (``config/viability/``,
+Vi-CELL BLU and NC-View exports, and ``config/viability.tsv``), and three truth
+tables, so that tests can check the pipeline recovers what was put in:
 
-Plate design (96 wells, one target × cryo state × lot pair per plate)::
+* ``config/truth.tsv``: one row per curve, its true 4PL parameters and the
+  random effects that made its et50;
+* ``config/truth_comparisons.tsv``: the true et50 ratio test/reference per
+  target × stage × cryo (definition below);
+* ``config/truth_viability.tsv``: true viability and recovery per product ×
+  lot × hours after thaw.
 
-    rows A–C, cols 1–8   test product, one lot, E:T from the highest (col 1) down
-    rows D–F, cols 1–8   reference product, one lot
-    rows A–F, cols 9–10  target_only (12 wells)
-    rows A–F, cols 11–12 max_lysis (12 wells)
-    row G, cols 1–6      background (medium only)
-    row G, cols 7–12     effector_only at the highest E:T (3 per product)
+**Curves.** True % lysis ``L(x) = bottom + (top − bottom)/(1 + (et50/x)^hill)``
+at E:T ``x``. Per curve of product p, lot l, target t, stage s, cryo c, assay
+day d::
 
-True % lysis: ``L(x) = bottom + (top − bottom)/(1 + (et50/x)^hill)``. Signals:
-luciferase ``S = B + (T − B)(1 − L/100)``, release ``S = T + (M − T)L/100``,
-each multiplied by log-normal well noise (``well_cv``) and a log-normal plate
-factor (``plate_cv``), rounded to whole counts.
+    ln et50 = ln typical_et50(p, t, s, c) + u_l + v_d + e_curve
+    typical_et50 = et50[p, t] · stage_factor[s] · (thaw_factor[p] if c is post-thaw)
+
+with lot effects u_l ~ N(0, lot_sd_log²), day effects v_d ~ N(0, day_sd_log²)
+and a curve effect e ~ N(0, curve_sd_log²). ``typical_et50`` is the et50 of
+the population's typical lot on a typical day (all effects 0; the geometric
+mean over lots and days), so the **true ratio** of a comparison is
+typical_et50(test)/typical_et50(reference) = exp(fixed-effect difference of
+ln et50), the value the lot and day effects average out to. bottom, top and
+hill depend on the target only (top × ``thaw_top_factor`` after thaw), so the
+two products' curves are parallel on log E:T.
+
+**Plates** (96 wells; one target × stage × cryo per plate, up to three curves)::
+
+    rows A–H            E:T from the highest (row A, 40:1) down to the lowest (row H)
+    cols 1–3, 4–6, 7–9  one curve each (triplicates across the columns)
+    col 10              target_only (8 wells)
+    col 11              max_lysis (8 wells)
+    col 12              background (medium, 8 wells)
+
+**Signals.** Per well, effector and target pipetting errors e_E, e_T ~
+log-normal(``pipetting_cv``) make the actual E:T ``x·e_E/e_T``; luciferase
+``S = B + (T − B)·e_T·(1 − L/100)``, release ``S = e_T·(T + (M − T)·L/100)``
+(T, M, B: :data:`READOUT_LEVELS`). S is multiplied by log-normal well noise
+(``well_cv``), ``1 + edge_effect`` in the outer wells (evaporation), a
+read-order drift ``1 − read_drift·k/95`` (k = 0…95, row by row), and a plate
+factor: log-normal(``plate_cv``) × ``(1 − plate_drift)^j`` for the j-th plate
+read that day. Then the artefacts: ``outlier_wells`` multiply a reading by a
+factor, ``overflow_wells`` are written as the reader's overflow marker, and
+``manual_exclusions`` go to ``config/exclusions.tsv``. Readings are rounded
+to whole counts.
+
+**Counts after thaw.** Per product × lot × time point, ``count_replicates`` counts
+of separate aliquots. The lot's true viability (logit-normal around
+``viability_pct``) and recovery (logit-normal around ``recovery_pct``, the viable
+cells recovered as % of the viable cells frozen) give viable and total
+cells/mL in ``thaw_volume_ml``; each aliquot varies by ``count_cv``
+(log-normal), the counter sees Poisson(total/mL × imaged volume) objects of
+which Binomial(·, viability) are viable, and reports count / imaged volume.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from killcurve.exports import SUFFIX, WRITERS
+from killcurve.exports import ANALYSED_ML, COUNTER_WRITERS, SUFFIX, WRITERS, Count
+from killcurve.plate import row_letter
 
 #: Plate-reader scale of each readout: (target_only, max_lysis, background) means.
 READOUT_LEVELS = {"luciferase": (2.0e5, 1.0e3, 9.0e2), "release": (4.0e3, 4.0e4, 6.0e2)}
+#: Sample columns of each curve on a plate (0-based), and the control columns.
+CURVE_COLUMNS = ((0, 1, 2), (3, 4, 5), (6, 7, 8))
+CONTROL_COLUMNS = {"target_only": 9, "max_lysis": 10, "background": 11}
+#: Manufacturing process stages, in process order (the last is the fresh bulk).
+STAGES = ("nk_diff_d28", "expansion_d7", "expansion_d14", "bulk")
+#: DLL3-positive targets.
+DLL3_TARGETS = ("SHP-77", "H82", "NALM6-DLL3")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One assay condition: a target tested with cells of one stage and cryo state."""
+
+    target: str
+    stage: str
+    cryo: str
+
+
+def _conditions() -> tuple[Condition, ...]:
+    """K562: fresh cells of every stage and thawed bulk; DLL3 targets: fresh and thawed bulk."""
+    k562 = [Condition("K562", s, "fresh") for s in STAGES]
+    k562.append(Condition("K562", "bulk", "post_thaw"))
+    dll3 = [Condition(t, "bulk", c) for t in DLL3_TARGETS for c in ("fresh", "post_thaw")]
+    return (*k562, *dll3)
 
 
 @dataclass(frozen=True)
 class Design:
-    """What to simulate. E:T ratios are effector cells per target cell."""
+    """What to simulate. E:T ratios are effector cells per target cell; et50 in E:T."""
 
-    study: str = "NEUK203-13 vs NEUK200-13 — simulated example"
+    study: str = "NEUK203-13 vs NEUK200-13 — simulated preclinical potency package"
     test: str = "NEUK203-13"
     reference: str = "NEUK200-13"
-    lots: int = 2
+    lots: int = 3
+    days: int = 2
+    first_day: str = "2026-03-02"
+    #: process order of the stages, written to the config's ``stages``
+    stages: tuple[str, ...] = STAGES
+    conditions: tuple[Condition, ...] = field(default_factory=_conditions)
     #: target -> readout
-    targets: dict[str, str] = field(
-        default_factory=lambda: {"K562": "release", "SHP-77": "luciferase"}
+    readouts: dict[str, str] = field(
+        default_factory=lambda: {"K562": "release", **dict.fromkeys(DLL3_TARGETS, "luciferase")}
     )
-    cryo_states: tuple[str, ...] = ("fresh", "post_thaw")
-    stage: str = "bulk"
+    #: E:T of plate rows A–H (triplicate wells of each curve across three columns)
     et_ratios: tuple[float, ...] = tuple(40.0 * 2.0**-k for k in range(8))
-    replicates: int = 3
-    #: (product, target) -> true et50 of a fresh lot, E:T
+    #: (product, target) -> typical et50 of fresh bulk cells
     et50: dict[tuple[str, str], float] = field(
         default_factory=lambda: {
             ("NEUK203-13", "K562"): 2.5,
             ("NEUK200-13", "K562"): 3.0,
-            ("NEUK203-13", "SHP-77"): 1.2,
+            ("NEUK203-13", "SHP-77"): 1.0,
             ("NEUK200-13", "SHP-77"): 4.0,
+            ("NEUK203-13", "H82"): 1.5,
+            ("NEUK200-13", "H82"): 6.0,
+            ("NEUK203-13", "NALM6-DLL3"): 0.8,
+            ("NEUK200-13", "NALM6-DLL3"): 3.6,
         }
     )
-    top: float = 90.0
-    bottom: float = 1.0
-    hill: float = 1.3
-    #: et50 multiplier after cryopreservation and thaw (less potent), top multiplier
-    thaw_et50_factor: float = 1.6
+    #: stage -> et50 multiplier (potency rises along the process)
+    stage_factor: dict[str, float] = field(
+        default_factory=lambda: {
+            "nk_diff_d28": 2.2,
+            "expansion_d7": 1.5,
+            "expansion_d14": 1.15,
+            "bulk": 1.0,
+        }
+    )
+    #: target -> (bottom, top, hill) of fresh cells
+    shape: dict[str, tuple[float, float, float]] = field(
+        default_factory=lambda: {
+            "K562": (2.0, 85.0, 1.2),
+            **dict.fromkeys(DLL3_TARGETS, (1.0, 92.0, 1.4)),
+        }
+    )
+    #: product -> et50 multiplier after cryopreservation and thaw; top multiplier after thaw
+    thaw_factor: dict[str, float] = field(
+        default_factory=lambda: {"NEUK203-13": 1.4, "NEUK200-13": 1.8}
+    )
     thaw_top_factor: float = 0.95
-    lot_sd_log: float = 0.10
-    well_cv: float = 0.015
+    lot_sd_log: float = 0.15
+    day_sd_log: float = 0.10
+    curve_sd_log: float = 0.05
+    well_cv: float = 0.03
+    pipetting_cv: float = 0.03
+    edge_effect: float = 0.01
+    read_drift: float = 0.01
     plate_cv: float = 0.05
+    plate_drift: float = 0.01
     seed: int = 20261124
     #: readout -> export format written for its plates (see :mod:`killcurve.exports`)
     formats: dict[str, str] = field(
         default_factory=lambda: {"release": "bmg_mars", "luciferase": "agilent_gen5"}
     )
-    #: wells written as the reader's overflow marker instead of a number: (plate_id, well)
-    overflow_wells: tuple[tuple[str, str], ...] = (("P07", "C8"),)
-    #: manual exclusions written to config/exclusions.tsv: (plate_id, well, reason, who)
-    manual_exclusions: tuple[tuple[str, str, str, str], ...] = (
-        ("P06", "B4", "bubble seen in the well before reading (simulated)", "simulator"),
+    #: readings multiplied by a factor and left in (plate number, well, factor)
+    outlier_wells: tuple[tuple[int, str, float], ...] = ((4, "C2", 0.55), (15, "E5", 1.4))
+    #: wells written as the reader's overflow marker instead of a number: (plate number, well)
+    overflow_wells: tuple[tuple[int, str], ...] = ((13, "H4"),)
+    #: manual exclusions written to config/exclusions.tsv: (plate number, well, reason, who)
+    manual_exclusions: tuple[tuple[int, str, str, str], ...] = (
+        (15, "E5", "bubble seen in the well before reading (simulated)", "simulator"),
     )
+    #: viability counts: hours after thaw, counts per lot and time point
+    timepoints_h: tuple[int, ...] = (0, 24)
+    count_replicates: int = 3
+    #: (product, hours) -> typical viability (%) and recovery (% of viable cells frozen)
+    viability_pct: dict[tuple[str, int], float] = field(
+        default_factory=lambda: {
+            ("NEUK203-13", 0): 91.0,
+            ("NEUK203-13", 24): 86.0,
+            ("NEUK200-13", 0): 87.0,
+            ("NEUK200-13", 24): 76.0,
+        }
+    )
+    recovery_pct: dict[tuple[str, int], float] = field(
+        default_factory=lambda: {
+            ("NEUK203-13", 0): 86.0,
+            ("NEUK203-13", 24): 78.0,
+            ("NEUK200-13", 0): 80.0,
+            ("NEUK200-13", 24): 60.0,
+        }
+    )
+    viability_lot_sd_logit: float = 0.3
+    recovery_lot_sd_logit: float = 0.3
+    count_cv: float = 0.04
+    prefreeze_viable_cells: float = 5.0e7
+    thaw_volume_ml: float = 10.0
+    #: product -> cell-counter export format of its counts
+    counter_formats: dict[str, str] = field(
+        default_factory=lambda: {"NEUK203-13": "vi_cell_blu", "NEUK200-13": "chemometec_nc_view"}
+    )
+    thaw_time: str = "2026-03-16 09:00"
+    min_viability_pct: float = 70.0
+    min_recovery_pct: float = 50.0
+
+    @property
+    def products(self) -> tuple[str, str]:
+        """(test, reference)."""
+        return (self.test, self.reference)
+
+    def lot_names(self, product: str) -> list[str]:
+        """``203-L01``, ``203-L02``, …: the product code's digits and the lot number."""
+        code = "".join(ch for ch in product.split("-")[0] if ch.isdigit()) or product
+        return [f"{code}-L{i + 1:02d}" for i in range(self.lots)]
+
+    def typical_et50(self, product: str, c: Condition) -> float:
+        """et50 of the typical lot on a typical day (all random effects 0), E:T."""
+        thaw = self.thaw_factor[product] if c.cryo == "post_thaw" else 1.0
+        return self.et50[(product, c.target)] * self.stage_factor[c.stage] * thaw
 
 
-def _lot_names(product: str, n: int) -> list[str]:
-    code = "".join(ch for ch in product.split("-")[0] if ch.isdigit()) or product
-    return [f"{code}-L{i + 1:02d}" for i in range(n)]
+def plate_plan(design: Design) -> list[dict]:
+    """The plates: number, condition, batch (assay day) and the (product, lot) of each curve.
+
+    Per condition the curves test lot 1, reference lot 1, test lot 2, … are
+    dealt three to a plate; the plates of a condition go to the assay days in
+    turn, starting one day later for each next condition, so every lot meets
+    every day.
+    """
+    plates = []
+    for ci, cond in enumerate(design.conditions):
+        curves = [
+            (product, design.lot_names(product)[i])
+            for i in range(design.lots)
+            for product in design.products
+        ]
+        for k in range(0, len(curves), len(CURVE_COLUMNS)):
+            day = (ci + k // len(CURVE_COLUMNS)) % design.days
+            plates.append(
+                {
+                    "number": len(plates) + 1,
+                    "condition": cond,
+                    "batch": f"B{day + 1}",
+                    "day": day,
+                    "curves": curves[k : k + len(CURVE_COLUMNS)],
+                }
+            )
+    return plates
 
 
-def truth_table(design: Design, rng: np.random.Generator) -> pl.DataFrame:
-    """True 4PL parameters of every curve (one row per product × lot × target × cryo)."""
-    rows = []
+def scaled_design(n_plates: int, seed: int = Design.seed) -> Design:
+    """The example's design with as many lots as make at least ``n_plates`` plates.
+
+    Each condition takes ⌈2·lots/3⌉ plates; the assay days grow with the study
+    (about 12 plates a day, at least 2 days), so plate drift stays as in the example.
+    """
+    base = Design(seed=seed)
+
+    def plates(lots: int) -> int:
+        return len(base.conditions) * -(-2 * lots // len(CURVE_COLUMNS))
+
+    lots = 1
+    while plates(lots) < n_plates:
+        lots += 1
+    n = plates(lots)
+    return replace(base, lots=lots, days=max(2, -(-n // 12)))
+
+
+def plate_id(design: Design, number: int, n_plates: int) -> str:
+    """``P01`` … (at least two digits, as many as the largest number needs)."""
+    return f"P{number:0{max(2, len(str(n_plates)))}d}"
+
+
+def truth_table(design: Design, plan: list[dict], rng: np.random.Generator) -> pl.DataFrame:
+    """True parameters of every curve, in plate order (formulas in the module docstring)."""
     lot_effect = {
-        lot: float(np.exp(rng.normal(0.0, design.lot_sd_log)))
-        for product in (design.test, design.reference)
-        for lot in _lot_names(product, design.lots)
+        lot: float(rng.normal(0.0, design.lot_sd_log))
+        for product in design.products
+        for lot in design.lot_names(product)
     }
-    batch = {cryo: f"B{i + 1}" for i, cryo in enumerate(design.cryo_states)}
-    for target in design.targets:
-        for cryo in design.cryo_states:
-            thawed = cryo == "post_thaw"
-            for product in (design.test, design.reference):
-                for lot in _lot_names(product, design.lots):
-                    et50 = design.et50[(product, target)] * lot_effect[lot]
-                    rows.append(
-                        {
-                            "product": product,
-                            "lot": lot,
-                            "target": target,
-                            "stage": design.stage,
-                            "cryo": cryo,
-                            "batch": batch[cryo],
-                            "bottom": design.bottom,
-                            "top": design.top * (design.thaw_top_factor if thawed else 1.0),
-                            "hill": design.hill,
-                            "et50": et50 * (design.thaw_et50_factor if thawed else 1.0),
-                        }
-                    )
+    day_effect = [float(rng.normal(0.0, design.day_sd_log)) for _ in range(design.days)]
+    rows = []
+    for plate in plan:
+        cond: Condition = plate["condition"]
+        bottom, top, hill = design.shape[cond.target]
+        for product, lot in plate["curves"]:
+            typical = design.typical_et50(product, cond)
+            u, v = lot_effect[lot], day_effect[plate["day"]]
+            e = float(rng.normal(0.0, design.curve_sd_log))
+            rows.append(
+                {
+                    "product": product,
+                    "lot": lot,
+                    "target": cond.target,
+                    "stage": cond.stage,
+                    "cryo": cond.cryo,
+                    "batch": plate["batch"],
+                    "plate_id": plate_id(design, plate["number"], len(plan)),
+                    "bottom": bottom,
+                    "top": top * (design.thaw_top_factor if cond.cryo == "post_thaw" else 1.0),
+                    "hill": hill,
+                    "et50": typical * math.exp(u + v + e),
+                    "typical_et50": typical,
+                    "lot_log_effect": u,
+                    "day_log_effect": v,
+                    "curve_log_effect": e,
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def comparison_truth(design: Design) -> pl.DataFrame:
+    """True et50 ratio test/reference per target × stage × cryo: typical_et50 ratio."""
+    rows = []
+    for c in design.conditions:
+        t, r = design.typical_et50(design.test, c), design.typical_et50(design.reference, c)
+        rows.append(
+            {
+                "test": design.test,
+                "reference": design.reference,
+                "target": c.target,
+                "stage": c.stage,
+                "cryo": c.cryo,
+                "metric": "et50_ratio",
+                "typical_et50_test": t,
+                "typical_et50_reference": r,
+                "ratio": t / r,
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -124,71 +340,79 @@ def true_lysis(row: dict, x: np.ndarray) -> np.ndarray:
     return row["bottom"] + (row["top"] - row["bottom"]) / (1.0 + (row["et50"] / x) ** row["hill"])
 
 
-def _layout_toml(design: Design, target: str, cryo: str, lots: tuple[str, str]) -> str:
+def _layout_toml(design: Design, cond: Condition, curves: list[tuple[str, str]]) -> str:
+    width = 3 * len(curves)
     lines = [
         "# Plate layout (wellmap TOML): see config/README.md for the fields.",
+        "# E:T down the rows (A highest), triplicates across; controls in columns 10-12.",
         "[expt]",
-        f'target = "{target}"',
-        f'stage = "{design.stage}"',
-        f'cryo = "{cryo}"',
+        f'target = "{cond.target}"',
+        f'stage = "{cond.stage}"',
+        f'cryo = "{cond.cryo}"',
         "",
     ]
-    for first_row, product, lot in (("A", design.test, lots[0]), ("D", design.reference, lots[1])):
+    for i, et in enumerate(design.et_ratios):
+        lines += [f"[block.{width}x1.{row_letter(i)}1]", f"et_ratio = {et:g}", ""]
+    for cols, (product, lot) in zip(CURVE_COLUMNS, curves, strict=False):
         lines += [
-            f"[block.8x3.{first_row}1]",
+            f"[block.3x{len(design.et_ratios)}.A{cols[0] + 1}]",
             'role = "sample"',
             f'product = "{product}"',
             f'lot = "{lot}"',
             "",
         ]
-    for j, et in enumerate(design.et_ratios, start=1):
-        lines += [f"[block.1x6.A{j}]", f"et_ratio = {et:g}", ""]
-    lines += [
-        "[block.2x6.A9]",
-        'role = "target_only"',
-        "",
-        "[block.2x6.A11]",
-        'role = "max_lysis"',
-        "",
-    ]
-    lines += ["[block.6x1.G1]", 'role = "background"', ""]
-    for col, product, lot in ((7, design.test, lots[0]), (10, design.reference, lots[1])):
-        lines += [
-            f"[block.3x1.G{col}]",
-            'role = "effector_only"',
-            f'product = "{product}"',
-            f'lot = "{lot}"',
-            f"et_ratio = {max(design.et_ratios):g}",
-            "",
-        ]
+    for role, col in CONTROL_COLUMNS.items():
+        lines += [f"[block.1x8.A{col + 1}]", f'role = "{role}"', ""]
     return "\n".join(lines)
 
 
 def _plate_signals(
-    design: Design, readout: str, curves: list[dict], rng: np.random.Generator
+    design: Design, readout: str, curves: list[dict], order_in_day: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """8 × 12 array of simulated readings for one plate."""
+    """8 × 12 array of simulated readings for one plate (model in the module docstring)."""
     t_level, m_level, b_level = READOUT_LEVELS[readout]
+    shape = (8, 12)
+    targets = np.exp(rng.normal(0.0, design.pipetting_cv, shape))
+    effectors = np.exp(rng.normal(0.0, design.pipetting_cv, shape))
+    lysis = np.zeros(shape)
+    x = np.array(design.et_ratios)[:, None]
+    for cols, truth in zip(CURVE_COLUMNS, curves, strict=False):
+        for col in cols:
+            actual = x[:, 0] * effectors[:, col] / targets[:, col]
+            lysis[:, col] = true_lysis(truth, actual)
+    frac = lysis / 100.0
+    if readout == "luciferase":
+        grid = b_level + (t_level - b_level) * targets * (1.0 - frac)
+        grid[:, CONTROL_COLUMNS["max_lysis"]] = b_level * 1.05
+    else:
+        grid = targets * (t_level + (m_level - t_level) * frac)
+        grid[:, CONTROL_COLUMNS["max_lysis"]] = targets[:, CONTROL_COLUMNS["max_lysis"]] * m_level
+    grid[:, CONTROL_COLUMNS["background"]] = b_level
+    edge = np.zeros(shape, dtype=bool)
+    edge[[0, -1], :] = edge[:, [0, -1]] = True
+    grid *= np.exp(rng.normal(0.0, design.well_cv, shape))
+    grid *= np.where(edge, 1.0 + design.edge_effect, 1.0)
+    grid *= 1.0 - design.read_drift * np.arange(96).reshape(shape) / 95.0
+    grid *= (
+        float(np.exp(rng.normal(0.0, design.plate_cv))) * (1 - design.plate_drift) ** order_in_day
+    )
+    return grid
 
-    def signal(lysis: np.ndarray) -> np.ndarray:
-        frac = np.asarray(lysis) / 100.0
-        if readout == "luciferase":
-            return b_level + (t_level - b_level) * (1.0 - frac)
-        return t_level + (m_level - t_level) * frac
 
-    grid = np.full((8, 12), b_level)
-    x = np.array(design.et_ratios)
-    for block, truth in enumerate(curves):
-        for r in range(design.replicates):
-            grid[block * 3 + r, : len(x)] = signal(true_lysis(truth, x))
-    grid[0:6, 8:10] = signal(np.zeros((6, 2)))
-    grid[0:6, 10:12] = m_level if readout == "release" else b_level * 1.05
-    grid[6, 0:6] = b_level
-    grid[6, 6:12] = b_level * 1.1 if readout == "luciferase" else t_level * 0.15
-    grid[7, :] = b_level
-    noise = np.exp(rng.normal(0.0, design.well_cv, grid.shape))
-    plate = float(np.exp(rng.normal(0.0, design.plate_cv)))
-    return np.round(grid * noise * plate)
+def _well_index(well: str) -> tuple[int, int]:
+    return ord(well[0].upper()) - ord("A"), int(well[1:]) - 1
+
+
+def _sample_well(plan: list[dict], number: int, well: str) -> bool:
+    """Whether plate ``number`` of ``plan`` exists and uses ``well`` for a sample.
+
+    Artefacts of a design are placed by plate number; a smaller or
+    differently packed study simply leaves out those that do not land on a sample.
+    """
+    if not 1 <= number <= len(plan):
+        return False
+    row, col = _well_index(well)
+    return row < 8 and col < len(CURVE_COLUMNS[0]) * len(plan[number - 1]["curves"])
 
 
 def _us_date(iso: str) -> str:
@@ -205,16 +429,28 @@ study: "{study}"
 plates: config/plates.tsv
 # Wells excluded by hand, with reason and name (optional).
 exclusions: config/exclusions.tsv
-# Products to compare: ratio of et50 test/reference per group of the `by` columns.
+# Products to compare: et50 ratio test/reference per target x process stage x cryo state.
 comparisons:
-  - name: {slug}_by_target_and_thaw
+  - name: {slug}
     test: {test}
     reference: {reference}
-    by: [target, cryo]
-  - name: {slug}_by_target
-    test: {test}
-    reference: {reference}
-    by: [target]
+    by: [target, stage, cryo]
+# Manufacturing process stages in process order (layout field `stage`), for the stage trend.
+stages: [{stages}]
+# Killing retained after cryopreservation and thaw, paired by lot.
+thaw:
+  pre: fresh
+  post: post_thaw
+  reference_et: 10
+# Viability and recovery after thaw from the cell-counter exports of config/viability.tsv.
+viability:
+  samplesheet: config/viability.tsv
+  min_viability_pct: {min_viability:g}
+  min_recovery_pct: {min_recovery:g}
+# Wording of the report's first section: which targets are non-specific, the antigen.
+report:
+  nonspecific_targets: [K562]
+  antigen: DLL3
 fit:
   model: 4pl
 qc:
@@ -228,77 +464,202 @@ qc:
 """
 
 
-def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
-    """Write a simulated study into ``out`` and return its truth table.
-
-    Files: ``config/config.yaml``, ``config/plates.tsv``,
-    ``config/layouts/<plate>.toml``, ``config/data/<plate>.<suffix>``,
-    ``config/exclusions.tsv``, ``config/truth.tsv``. The same design and seed give
-    byte-identical files.
-    """
-    design = design or Design()
-    rng = np.random.default_rng(design.seed)
-    truth = truth_table(design, rng)
-    out = Path(out)
-    for sub in ("config/layouts", "config/data"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
+def _write_plates(
+    out: Path, design: Design, plan: list[dict], truth: pl.DataFrame, rng: np.random.Generator
+) -> None:
+    """Plate exports, layouts, samplesheet and exclusions of ``plan``."""
+    n = len(plan)
+    by_plate: dict[str, list[dict]] = {}
+    for row in truth.iter_rows(named=True):
+        by_plate.setdefault(row["plate_id"], []).append(row)
+    first = datetime.fromisoformat(design.first_day)
+    dates = [(first + timedelta(days=7 * d)).date().isoformat() for d in range(design.days)]
+    read_today = [0] * design.days
     sheet = []
-    dates = {cryo: f"2026-03-{2 + 7 * i:02d}" for i, cryo in enumerate(design.cryo_states)}
-    n = 0
-    test_lots = _lot_names(design.test, design.lots)
-    ref_lots = _lot_names(design.reference, design.lots)
-    for target, readout in design.targets.items():
-        for cryo in design.cryo_states:
-            for lot_t, lot_r in zip(test_lots, ref_lots, strict=True):
-                n += 1
-                plate = f"P{n:02d}"
-                curves = [
-                    truth.filter(
-                        (pl.col("lot") == lot)
-                        & (pl.col("target") == target)
-                        & (pl.col("cryo") == cryo)
-                    ).row(0, named=True)
-                    for lot in (lot_t, lot_r)
-                ]
-                values = _plate_signals(design, readout, curves, rng)
-                overflow = {w for p, w in design.overflow_wells if p == plate}
-                fmt = design.formats.get(readout, "grid_csv")
-                meta = {
-                    "plate_id": plate,
-                    "run": str(n),
-                    "test": f"{target} killing ({readout})",
-                    "date_us": _us_date(dates[cryo]),
-                    "time": f"{9 + n % 8}:{15 + n:02d}:00 AM",
-                }
-                file = f"config/data/{plate}{SUFFIX[fmt]}"
-                (out / file).write_bytes(WRITERS[fmt](values, overflow, meta).encode("utf-8"))
-                (out / f"config/layouts/{plate}.toml").write_text(
-                    _layout_toml(design, target, cryo, (lot_t, lot_r))
-                )
-                sheet.append(
-                    {
-                        "plate_id": plate,
-                        "file": file,
-                        "format": fmt,
-                        "layout": f"config/layouts/{plate}.toml",
-                        "readout": readout,
-                        "batch": curves[0]["batch"],
-                        "assay_date": dates[cryo],
-                        "operator": "simulated",
-                    }
-                )
-    pl.DataFrame(sheet).write_csv(out / "config/plates.tsv", separator="\t")
-    slug = "".join(ch for ch in design.test.split("-")[0].lower() if ch.isalnum())
-    slug += "_vs_" + "".join(ch for ch in design.reference.split("-")[0].lower() if ch.isalnum())
-    (out / "config/config.yaml").write_text(
-        CONFIG_TEMPLATE.format(
-            study=design.study, slug=slug, test=design.test, reference=design.reference
+    for plate in plan:
+        pid = plate_id(design, plate["number"], n)
+        cond: Condition = plate["condition"]
+        readout = design.readouts[cond.target]
+        values = _plate_signals(design, readout, by_plate[pid], read_today[plate["day"]], rng)
+        read_today[plate["day"]] += 1
+        for number, well, factor in design.outlier_wells:
+            if number == plate["number"] and _sample_well(plan, number, well):
+                values[_well_index(well)] *= factor
+        overflow = {
+            w for p, w in design.overflow_wells if p == plate["number"] and _sample_well(plan, p, w)
+        }
+        fmt = design.formats.get(readout, "grid_csv")
+        date = dates[plate["day"]]
+        k = read_today[plate["day"]]
+        meta = {
+            "plate_id": pid,
+            "run": str(plate["number"]),
+            "test": f"{cond.target} killing ({readout})",
+            "date_us": _us_date(date),
+            "time": f"{9 + k // 6}:{(k * 9) % 60:02d}:00 AM",
+        }
+        file = f"config/data/{pid}{SUFFIX[fmt]}"
+        (out / file).write_bytes(WRITERS[fmt](np.round(values), overflow, meta).encode("utf-8"))
+        (out / f"config/layouts/{pid}.toml").write_text(_layout_toml(design, cond, plate["curves"]))
+        sheet.append(
+            {
+                "plate_id": pid,
+                "file": file,
+                "format": fmt,
+                "layout": f"config/layouts/{pid}.toml",
+                "readout": readout,
+                "batch": plate["batch"],
+                "assay_date": date,
+                "operator": "simulated",
+            }
         )
-    )
+    pl.DataFrame(sheet).write_csv(out / "config/plates.tsv", separator="\t")
     pl.DataFrame(
-        list(design.manual_exclusions),
+        [
+            (plate_id(design, p, n), w, r, who)
+            for p, w, r, who in design.manual_exclusions
+            if _sample_well(plan, p, w)
+        ],
         schema=["plate_id", "well", "reason", "who"],
         orient="row",
     ).write_csv(out / "config/exclusions.tsv", separator="\t")
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _expit(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def viability_truth(design: Design, rng: np.random.Generator | None = None) -> pl.DataFrame:
+    """True viability (%) and recovery (% of viable cells frozen) per product × lot × hours.
+
+    A lot's viability and recovery are logit-normal around the product's
+    typical values; one lot effect per lot shifts both time points.
+    """
+    rng = rng or np.random.default_rng([design.seed, 2])
+    rows = []
+    for product in design.products:
+        for lot in design.lot_names(product):
+            dv = rng.normal(0.0, design.viability_lot_sd_logit)
+            dr = rng.normal(0.0, design.recovery_lot_sd_logit)
+            prefreeze = int(
+                round(design.prefreeze_viable_cells * math.exp(rng.normal(0, 0.05)), -5)
+            )
+            for hours in design.timepoints_h:
+                v = design.viability_pct[(product, hours)] / 100
+                r = design.recovery_pct[(product, hours)] / 100
+                rows.append(
+                    {
+                        "product": product,
+                        "lot": lot,
+                        "timepoint_h": hours,
+                        "viability_pct": 100 * _expit(_logit(v) + dv),
+                        "recovery_pct": 100 * _expit(_logit(r) + dr),
+                        "prefreeze_viable_cells": prefreeze,
+                        "volume_ml": design.thaw_volume_ml,
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
+def viability_counts(design: Design) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, list[Count]]]:
+    """(truth, samplesheet rows, counts per file) of the counts after thaw.
+
+    The samplesheet has the columns of ``config/viability.tsv``; counts per
+    file are the :class:`~killcurve.exports.Count` rows each counter export
+    holds (one file per product × time point).
+    """
+    rng = np.random.default_rng([design.seed, 2])
+    truth = viability_truth(design, rng)
+    thawed = datetime.fromisoformat(design.thaw_time)
+    files: dict[str, list[Count]] = {}
+    sheet = []
+    for row in truth.iter_rows(named=True):
+        fmt = design.counter_formats[row["product"]]
+        file = f"config/viability/{row['product']}_{row['timepoint_h']}h.csv"
+        counts = files.setdefault(file, [])
+        viable_per_ml = row["prefreeze_viable_cells"] * row["recovery_pct"] / 100 / row["volume_ml"]
+        total_per_ml = viable_per_ml / (row["viability_pct"] / 100)
+        for rep in range(1, design.count_replicates + 1):
+            seen = total_per_ml * math.exp(rng.normal(0.0, design.count_cv)) * ANALYSED_ML[fmt]
+            total = int(rng.poisson(seen))
+            viable = int(rng.binomial(total, row["viability_pct"] / 100))
+            sample = f"{row['lot']}_{row['timepoint_h']}h_r{rep}"
+            when = thawed + timedelta(hours=row["timepoint_h"], minutes=3 * len(counts) + 5)
+            counts.append(
+                Count(
+                    sample=sample,
+                    total_count=total,
+                    viable_count=viable,
+                    total_per_ml=total / ANALYSED_ML[fmt],
+                    viable_per_ml=viable / ANALYSED_ML[fmt],
+                    measured_at=when,
+                )
+            )
+            sheet.append(
+                {
+                    "file": file,
+                    "format": fmt,
+                    "sample": sample,
+                    "product": row["product"],
+                    "lot": row["lot"],
+                    "timepoint_h": row["timepoint_h"],
+                    "replicate": rep,
+                    "volume_ml": row["volume_ml"],
+                    "prefreeze_viable_cells": row["prefreeze_viable_cells"],
+                }
+            )
+    return truth, pl.DataFrame(sheet), files
+
+
+def _write_viability(out: Path, design: Design) -> None:
+    truth, sheet, files = viability_counts(design)
+    (out / "config/viability").mkdir(parents=True, exist_ok=True)
+    formats = dict(zip(sheet["file"], sheet["format"], strict=True))
+    for file, counts in files.items():
+        (out / file).write_bytes(COUNTER_WRITERS[formats[file]](counts).encode("utf-8"))
+    sheet.write_csv(out / "config/viability.tsv", separator="\t", float_precision=1)
+    truth.write_csv(out / "config/truth_viability.tsv", separator="\t", float_precision=4)
+
+
+def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
+    """Write a simulated study into ``out`` and return its truth table (one row per curve).
+
+    Files: ``config/config.yaml``, ``config/plates.tsv``,
+    ``config/layouts/<plate>.toml``, ``config/data/<plate>.<suffix>``,
+    ``config/exclusions.tsv``, ``config/viability.tsv``,
+    ``config/viability/<product>_<hours>h.csv``, ``config/truth.tsv``,
+    ``config/truth_comparisons.tsv``, ``config/truth_viability.tsv``. The same
+    design and seed give byte-identical files.
+    """
+    design = design or Design()
+    out = Path(out)
+    for sub in ("config/layouts", "config/data"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(design.seed)
+    plan = plate_plan(design)
+    truth = truth_table(design, plan, rng)
+    _write_plates(out, design, plan, truth, rng)
+    _write_viability(out, design)
+    slug = "_vs_".join(
+        "".join(ch for ch in p.split("-")[0].lower() if ch.isalnum()) for p in design.products
+    )
+    (out / "config/config.yaml").write_text(
+        CONFIG_TEMPLATE.format(
+            study=design.study,
+            slug=slug,
+            test=design.test,
+            reference=design.reference,
+            stages=", ".join(design.stages),
+            min_viability=design.min_viability_pct,
+            min_recovery=design.min_recovery_pct,
+        )
+    )
     truth.write_csv(out / "config/truth.tsv", separator="\t", float_precision=6)
+    comparison_truth(design).write_csv(
+        out / "config/truth_comparisons.tsv", separator="\t", float_precision=6
+    )
     return truth

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -20,8 +19,6 @@ from typing import Any
 
 import polars as pl
 
-from killcurve.assay.lysis import compute_lysis
-from killcurve.assay.qc import QcThresholds, exclude_failed_plates, plate_qc
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curves import (
     CURVE_KEYS,
@@ -31,15 +28,10 @@ from killcurve.fit.curves import (
     fit_curves,
     model_label,
 )
-from killcurve.io.exclusions import apply_exclusions, read_exclusions
+from killcurve.io.exclusions import read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
+from killcurve.naming import target_slug
 from killcurve.stats.compare import compare_products
-from killcurve.wells import load_wells
-
-
-def target_slug(target: str) -> str:
-    """File-name-safe form of a target name: ``SHP-77`` stays, ``B cell/x`` → ``B_cell_x``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", target).strip("_") or "target"
 
 
 def _partial(path: Path) -> Path:
@@ -68,6 +60,13 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     _atomic(path, lambda p: frame.write_parquet(p, compression="zstd", statistics=False))
 
 
+def _thresholds(qc: dict[str, Any]) -> Any:
+    """The QC limits (:class:`killcurve.assay.qc.QcThresholds`) among the config's ``qc`` keys."""
+    from killcurve.assay.qc import QcThresholds
+
+    return QcThresholds(**{f.name: qc[f.name] for f in fields(QcThresholds) if f.name in qc})
+
+
 def collect_wells(
     samplesheet: Path,
     study_dir: Path,
@@ -75,20 +74,81 @@ def collect_wells(
     qc_out: Path,
     qc: dict[str, Any],
     exclusions: Path | None = None,
+    fit_config: dict[str, Any] | None = None,
 ) -> None:
-    """Read plates, apply exclusions, compute % lysis and QC; write wells and plate QC tables."""
+    """Read plates, apply exclusions, compute % lysis and QC; write wells and plate QC tables.
+
+    The whole study in one process, as one chunk (the workflow runs :func:`collect_chunk`
+    per chunk and :func:`merge_wells`; both give the same tables).
+    """
+    from killcurve.chunks import chunk_tables, merge_chunks
+
     sheet = read_samplesheet(samplesheet)
     check_files(sheet, study_dir)
-    wells = load_wells(sheet, study_dir)
-    if exclusions is not None:
-        wells = apply_exclusions(wells, read_exclusions(exclusions), str(exclusions))
-    wells = compute_lysis(wells)
-    limits = {f.name: qc[f.name] for f in fields(QcThresholds) if f.name in qc}
-    table = plate_qc(wells, QcThresholds(**limits))
-    if qc.get("exclude_failed_plates", True):
-        wells = exclude_failed_plates(wells, table)
-    write_parquet(wells, wells_out)
+    excl = read_exclusions(exclusions) if exclusions is not None else None
+    limits = _thresholds(qc)
+    wells, table = chunk_tables(sheet, study_dir, limits, excl, str(exclusions))
+    wells, table = merge_chunks(
+        [wells], [table], limits, qc.get("exclude_failed_plates", True), excl, str(exclusions)
+    )
+    write_parquet(_with_outliers(wells, fit_config), wells_out)
     write_csv(table, qc_out)
+
+
+def collect_chunk(
+    plates: Sequence[dict[str, str | None]],
+    study_dir: Path,
+    wells_out: Path,
+    qc_out: Path,
+    qc: dict[str, Any],
+    exclusions: Path | None = None,
+) -> None:
+    """Wells with % lysis and plate QC of some samplesheet rows (``plates``: one dict per
+    row); written as Parquet for :func:`merge_wells` and the chunk's plate maps."""
+    from killcurve.chunks import chunk_tables
+
+    sheet = pl.DataFrame(list(plates), schema=dict.fromkeys(plates[0], pl.String))
+    excl = read_exclusions(exclusions) if exclusions is not None else None
+    wells, table = chunk_tables(sheet, study_dir, _thresholds(qc), excl, str(exclusions))
+    write_parquet(wells, wells_out)
+    write_parquet(table, qc_out)
+
+
+def merge_wells(
+    chunk_wells: Sequence[Path],
+    chunk_qc: Sequence[Path],
+    wells_out: Path,
+    qc_out: Path,
+    qc: dict[str, Any],
+    exclusions: Path | None = None,
+    fit_config: dict[str, Any] | None = None,
+) -> None:
+    """``wells.parquet`` and ``plate_qc.csv`` of the study from its chunks' tables."""
+    from killcurve.chunks import merge_chunks
+
+    excl = read_exclusions(exclusions) if exclusions is not None else None
+    wells, table = merge_chunks(
+        [pl.read_parquet(p) for p in chunk_wells],
+        [pl.read_parquet(p) for p in chunk_qc],
+        _thresholds(qc),
+        qc.get("exclude_failed_plates", True),
+        excl,
+        str(exclusions),
+    )
+    write_parquet(_with_outliers(wells, fit_config), wells_out)
+    write_csv(table, qc_out)
+
+
+def _with_outliers(wells: pl.DataFrame, fit_config: dict[str, Any] | None) -> pl.DataFrame:
+    """The well table with ROUT outliers marked when ``fit.outliers.method`` is ``rout``."""
+    outliers = dict((fit_config or {}).get("outliers") or {})
+    if outliers.get("method", "none") != "rout":
+        return wells
+    from killcurve.fit.outliers import mark_outliers
+
+    return mark_outliers(
+        wells, FitOptions.from_config(fit_config or {}), float(outliers.get("q", 0.01))
+    )
 
 
 def fit(wells: Path, fit_config: dict[str, Any], csv_out: Path, parquet_out: Path) -> None:
@@ -98,9 +158,16 @@ def fit(wells: Path, fit_config: dict[str, Any], csv_out: Path, parquet_out: Pat
     write_csv(curves, csv_out)
 
 
-def compare(curves: Path, comparisons: Sequence[dict[str, Any]], csv_out: Path) -> None:
-    """Run the configured comparisons; write ``comparisons.csv``."""
-    write_csv(compare_products(pl.read_parquet(curves), comparisons), csv_out)
+def compare(
+    curves: Path, comparisons: Sequence[dict[str, Any]], csv_out: Path, wells: Path | None = None
+) -> None:
+    """Run the configured comparisons; write ``comparisons.csv``.
+
+    ``wells`` (``wells.parquet``) feeds the relative-potency rows; without it
+    only the curve-level rows (et50 ratio, mixed model) are written.
+    """
+    well_table = pl.read_parquet(wells) if wells is not None else None
+    write_csv(compare_products(pl.read_parquet(curves), comparisons, well_table), csv_out)
 
 
 def trend(curves: Path, stages: Sequence[str], csv_out: Path) -> None:
@@ -118,6 +185,35 @@ def retention(curves: Path, thaw: dict[str, Any], csv_out: Path) -> None:
         pl.read_parquet(curves), thaw["pre"], thaw["post"], thaw.get("reference_et")
     )
     write_csv(table, csv_out)
+
+
+def viability(
+    samplesheet: Path,
+    study_dir: Path,
+    lots_out: Path,
+    products_out: Path,
+    min_viability_pct: float | None = 70.0,
+    min_recovery_pct: float | None = 50.0,
+    ci_level: float = 0.95,
+) -> None:
+    """Viability and recovery after thaw from the counter files the viability samplesheet names.
+
+    Writes ``viability.csv`` (per product × lot × time point, with pass/fail
+    against the two limits, in %; None: not checked) and
+    ``viability_products.csv`` (per product × time point across lots, ``ci_level`` t interval).
+    """
+    from killcurve.viability import lot_viability, product_viability
+    from killcurve.viability_table import load_viability_counts
+
+    counts = load_viability_counts(samplesheet, study_dir)
+    lots = lot_viability(
+        counts,
+        min_viability_pct=min_viability_pct,
+        min_recovery_pct=min_recovery_pct,
+        source=f"viability samplesheet {samplesheet}",
+    )
+    write_csv(lots, lots_out)
+    write_csv(product_viability(lots, ci_level), products_out)
 
 
 def plot_curves(
@@ -170,51 +266,223 @@ def plot_residuals(
     os.replace(tmp_png, png)
 
 
-def plot_plate_maps(wells: Path, qc: Path, png_dir: Path, pdf: Path, dpi: int = 150) -> None:
-    """Plate maps of every plate: one PNG each in ``png_dir`` and all pages in one PDF."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
+def _draw_maps(
+    wells: pl.DataFrame, reasons: Sequence[tuple[str, str]], png_dir: Path, dpi: int
+) -> bytes:
+    """Plate maps of the ``(plate_id, QC reasons)`` listed: a PNG each in ``png_dir`` (which
+    must exist) and one PDF of all of them, in that order, returned as bytes."""
+    import io
 
-    from killcurve.figures.plate_map import draw_plate_map
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.image import imsave
+
+    from killcurve.figures.plate_map import MAP_RC, PlateMapCanvas, plate_map_data
     from killcurve.figures.save import PDF_METADATA, PNG_METADATA
 
-    table = pl.read_parquet(wells)
-    reasons = pl.read_csv(qc, infer_schema_length=None).select(
-        "plate_id", pl.col("reasons").fill_null("")
-    )
-    tmp_dir = _partial(Path(png_dir))
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp_pdf = _partial(pdf)
-    with (
-        matplotlib.rc_context({"pdf.fonttype": 42}),
-        PdfPages(tmp_pdf, metadata=PDF_METADATA) as pages,
-    ):
-        for plate, why in reasons.iter_rows():
-            figure = draw_plate_map(table, plate, why)
-            figure.savefig(tmp_dir / f"{plate}.png", dpi=dpi, metadata=PNG_METADATA)
+    plates = wells.partition_by("plate_id", as_dict=True, maintain_order=True)
+    canvases: dict[tuple[int, int], PlateMapCanvas] = {}
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(MAP_RC), PdfPages(buffer, metadata=PDF_METADATA) as pages:
+        for plate, why in reasons:
+            data = plate_map_data(plates[(plate,)], why)
+            canvas = canvases.get(data.shape) or canvases.setdefault(
+                data.shape, PlateMapCanvas(data.shape)
+            )
+            figure = canvas.show(data)
+            # The PNG savefig would write, from the canvas's faster (blitted) rendering.
+            pixels = canvas.pixels(dpi)
+            imsave(png_dir / f"{plate}.png", pixels, format="png", dpi=dpi, metadata=PNG_METADATA)
             pages.savefig(figure)
-            plt.close(figure)
+    for canvas in canvases.values():
+        canvas.close()
+    return buffer.getvalue()
+
+
+def _map_reasons(qc: pl.DataFrame) -> list[tuple[str, str]]:
+    """(plate_id, QC reasons or "") of every plate, in the QC table's order."""
+    return list(qc.select("plate_id", pl.col("reasons").fill_null("")).iter_rows())
+
+
+def plot_chunk_maps(
+    wells: Path, qc: Path, png_dir: Path, pdf: Path, exclude_failed: bool = True, dpi: int = 150
+) -> None:
+    """Plate maps of one chunk's plates (from :func:`collect_chunk`'s tables; failed plates'
+    sample wells crossed out when ``exclude_failed``): a PNG each in ``png_dir``, one PDF."""
+    from killcurve.assay.qc import exclude_failed_plates
+
+    table, qc_table = pl.read_parquet(wells), pl.read_parquet(qc)
+    if exclude_failed:
+        table = exclude_failed_plates(table, qc_table)
+    tmp_dir = _partial(Path(png_dir))
+    if tmp_dir.exists():
+        shutil.rmtree(tmp_dir)
+    tmp_dir.mkdir(parents=True)
+    pages = _draw_maps(table, _map_reasons(qc_table), tmp_dir, dpi)
+    _atomic(pdf, lambda p: p.write_bytes(pages))
     if Path(png_dir).exists():
         shutil.rmtree(png_dir)
     os.replace(tmp_dir, png_dir)
+
+
+def plot_plate_maps(
+    chunk_pngs: Sequence[Path],
+    chunk_pdfs: Sequence[Path],
+    chunk_qc: Sequence[Path],
+    wells: Path,
+    qc: Path,
+    png_dir: Path,
+    pdf: Path,
+    dpi: int = 150,
+) -> None:
+    """Plate maps of every plate: one PNG each in ``png_dir`` and all pages, in plate order,
+    in one PDF, gathered from the chunks' maps (:func:`plot_chunk_maps`).
+
+    A plate whose QC reasons in the study (``qc``) differ from its chunk's (duplicated
+    data across chunks, see :mod:`killcurve.chunks`) is drawn again from ``wells``.
+    """
+    import io
+
+    from pypdf import PdfReader
+
+    from killcurve.report.pack import _ReproducibleWriter
+
+    final = _map_reasons(pl.read_csv(qc, infer_schema_length=None))
+    source: dict[str, tuple[Path, Any, str]] = {}
+    for png, chunk_pdf, chunk in zip(chunk_pngs, chunk_pdfs, chunk_qc, strict=True):
+        reader = PdfReader(chunk_pdf)
+        for page, (plate, why) in zip(
+            reader.pages, _map_reasons(pl.read_parquet(chunk)), strict=True
+        ):
+            source[plate] = (Path(png), page, why)
+    tmp_dir = _partial(Path(png_dir))
+    if tmp_dir.exists():
+        shutil.rmtree(tmp_dir)
+    tmp_dir.mkdir(parents=True)
+    stale = [(plate, why) for plate, why in final if source[plate][2] != why]
+    if stale:
+        table = pl.scan_parquet(wells).filter(pl.col("plate_id").is_in([p for p, _ in stale]))
+        redrawn = PdfReader(io.BytesIO(_draw_maps(table.collect(), stale, tmp_dir, dpi))).pages
+        for (plate, why), page in zip(stale, redrawn, strict=True):
+            source[plate] = (tmp_dir, page, why)
+    writer = _ReproducibleWriter()
+    writer.key = "\n".join(f"{plate}\t{why}" for plate, why in final).encode()
+    for plate, _ in final:
+        folder, page, _ = source[plate]
+        if folder != tmp_dir:
+            shutil.copyfile(folder / f"{plate}.png", tmp_dir / f"{plate}.png")
+        writer.add_page(page)
+    writer.add_metadata({"/Producer": "killcurve"})
+    _atomic(pdf, writer.write)
+    if Path(png_dir).exists():
+        shutil.rmtree(png_dir)
+    os.replace(tmp_dir, png_dir)
+
+
+def _read_optional(path: Path | None) -> pl.DataFrame | None:
+    """A CSV table, or None when ``path`` is None (the run has no such table)."""
+    return pl.read_csv(path, infer_schema_length=None) if path is not None else None
+
+
+def dossier_tables(curves: Path, tables: dict[str, Path | None]) -> Any:
+    """The tables of the report's answers (:class:`killcurve.report.summary.Tables`).
+
+    ``tables`` maps ``comparisons``, ``trend``, ``retention``, ``viability_lots`` and
+    ``viability_products`` to their CSV files; a missing key or None: no such table.
+    """
+    from killcurve.report.summary import Tables
+
+    names = ("comparisons", "trend", "retention", "viability_lots", "viability_products")
+    return Tables(pl.read_parquet(curves), **{n: _read_optional(tables.get(n)) for n in names})
+
+
+def plot_dossier(
+    figure: str,
+    curves: Path,
+    tables: dict[str, Path | None],
+    pdf: Path,
+    png: Path,
+    order: Sequence[str],
+    settings: dict[str, Any],
+) -> None:
+    """One dossier figure (``stages``, ``forest``, ``viability`` or ``thaw``), PDF and PNG.
+
+    ``settings``: the study config's ``stages``, ``thaw``, ``comparisons``,
+    ``viability`` and ``report`` keys (:meth:`killcurve.report.summary.Settings.from_config`).
+    """
+    from killcurve.figures.forest import forest_rows, plot_forest
+    from killcurve.figures.save import save_figure
+    from killcurve.figures.stages import plot_stages, stage_lots
+    from killcurve.figures.thaw import paired_lots, plot_thaw
+    from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
+    from killcurve.figures.viability import plot_viability
+    from killcurve.report.summary import Settings
+
+    data = dossier_tables(curves, tables)
+    config = Settings.from_config(settings)
+    colours = product_colours(data.curves["product"].unique().to_list(), order)
+
+    def rows_of(panels: int, per_row: int = 3) -> int:
+        return max(1, (panels + per_row - 1) // per_row)
+
+    if figure == "forest":
+        rows = forest_rows(data.comparisons, config.stages)
+        plot = plot_forest(data.comparisons, colours, order, config.stages)
+        height = 1.4 + 0.26 * rows.height + 0.25 * rows["comparison"].n_unique()
+    elif figure == "stages":
+        panels = stage_lots(data.curves, config.stages)["panel"].n_unique()
+        plot = plot_stages(data.curves, config.stages, colours, order)
+        height = 0.8 + 2.6 * rows_of(panels)
+    elif figure == "thaw":
+        panels = paired_lots(data.retention, "et50_fold_change", config.pre, config.post)
+        plot = plot_thaw(
+            data.retention, colours, order, "et50_fold_change", config.pre, config.post
+        )
+        height = 0.8 + 2.4 * rows_of(panels["panel"].n_unique(), 2)
+    elif figure == "viability":
+        plot = plot_viability(
+            data.viability_lots, data.viability_products, colours, order,
+            config.min_viability_pct, config.min_recovery_pct,
+        )  # fmt: skip
+        height = 3.2
+    else:
+        raise KillcurveInputError(f"plot_dossier: unknown figure {figure!r}.")
+    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
+    save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
     os.replace(tmp_pdf, pdf)
+    os.replace(tmp_png, png)
 
 
 def numbered_figures(
-    curves: Path, wells: Path, figure_dir: Path, provenance: Path, captions: Path | None
+    curves: Path,
+    wells: Path,
+    figure_dir: Path,
+    provenance: Path,
+    captions: Path | None,
+    tables: dict[str, Path | None] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """The run's figures numbered and captioned from the captions file."""
+    """The run's figures numbered and captioned from the captions file.
+
+    Dossier figures are included when :func:`killcurve.report.summary.available_figures`
+    says the run made them (``tables`` and ``settings`` as for :func:`plot_dossier`).
+    """
     from killcurve.report.captions import load_captions, number_figures
+    from killcurve.report.summary import Settings, available_figures, caption_values
 
     record = json.loads(Path(provenance).read_text())
+    data = dossier_tables(curves, tables or {})
+    config = Settings.from_config(settings or {})
+    made = available_figures(data.curves, config)
+    values = caption_values(data, config)
     return number_figures(
         load_captions(captions),
-        pl.read_parquet(curves),
+        data.curves,
         pl.read_parquet(wells, columns=["plate_id", "role", "target", "excluded"]),
         Path(figure_dir),
         record["provenance_id"],
         target_slug,
+        {k: v for k, v in values.items() if made.get(k, "") is None},
     )
 
 
@@ -228,34 +496,58 @@ def report(
     provenance: Path,
     html_out: Path,
     captions: Path | None = None,
+    tables: dict[str, Path | None] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
-    """Write the self-contained HTML report, figures numbered and captioned as in the pack."""
-    from killcurve.report.html import Figure, render_report
+    """Write the self-contained HTML report: answers first, figures numbered as in the pack.
+
+    ``tables``: the optional tables (``trend``, ``retention``, ``viability_lots``,
+    ``viability_products``) as for :func:`plot_dossier`; ``settings`` likewise.
+    """
+    from killcurve.report.html import Figure, Section, render_report
     from killcurve.report.methods import methods
     from killcurve.report.provenance import provenance_table
+    from killcurve.report.summary import Settings, answers, available_figures
 
-    fits = pl.read_parquet(curves)
+    tables = {**(tables or {}), "comparisons": comparisons}
+    data = dossier_tables(curves, tables)
+    config = Settings.from_config(settings or {})
     qc_table = pl.read_csv(qc, infer_schema_length=None)
     reasons = dict(zip(qc_table["plate_id"], qc_table["reasons"].fill_null(""), strict=True))
-    entries = numbered_figures(curves, wells, figure_dir, provenance, captions)
-    items, maps = [], []
+    entries = numbered_figures(curves, wells, figure_dir, provenance, captions, tables, settings)
+    items, maps, dossier = [], [], {}
     for entry in entries:
         label = f"Figure {entry.number}"
-        if entry.png is not None:
+        if entry.id in {"stages", "forest", "viability", "thaw"}:
+            dossier[entry.id] = Figure(entry.png, label, f"{entry.title}. {entry.caption}")
+        elif entry.png is not None:
             items.append(Figure(entry.png, label, f"{entry.title}. {entry.caption}"))
-            continue
-        for png in sorted((Path(figure_dir) / "plates").glob("*.png")):
-            qc_text = reasons.get(png.stem) or "passed"
-            maps.append(Figure(png, f"{label}, plate {png.stem}", f"{entry.title}. QC: {qc_text}."))
+        else:
+            for png in sorted((Path(figure_dir) / "plates").glob("*.png")):
+                qc_text = reasons.get(png.stem) or "passed"
+                maps.append(
+                    Figure(png, f"{label}, plate {png.stem}", f"{entry.title}. QC: {qc_text}.")
+                )
+    numbers = {e.id: e.number for e in entries if e.id in dossier}
+    section = Section(
+        answers=answers(data, config, numbers),
+        dossier=dossier,
+        absent={k: v for k, v in available_figures(data.curves, config).items() if v},
+        trend=data.trend,
+        retention=data.retention,
+        viability_lots=data.viability_lots,
+        viability_products=data.viability_products,
+    )
     page = render_report(
         study,
         qc_table,
-        fits,
-        pl.read_csv(comparisons, infer_schema_length=None),
+        data.curves,
+        data.comparisons,
         items,
         maps,
-        methods(fits),
+        methods(data.curves),
         provenance_table(json.loads(Path(provenance).read_text())),
+        section,
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
 
@@ -268,17 +560,30 @@ def figure_pack(
     provenance: Path,
     pdf_out: Path,
     captions: Path | None = None,
+    tables: dict[str, Path | None] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """``figure_pack.pdf``: contents page, then every figure in order with its caption."""
     from killcurve.report.pack import build_pack
 
-    entries = numbered_figures(curves, wells, figure_dir, provenance, captions)
+    entries = numbered_figures(curves, wells, figure_dir, provenance, captions, tables, settings)
     key = json.loads(Path(provenance).read_text())["provenance_id"]
     _atomic(pdf_out, lambda p: build_pack(entries, study, p, key))
 
 
-def workbook(qc: Path, curves: Path, comparisons: Path, xlsx_out: Path) -> None:
-    """``killcurve_tables.xlsx``: plate QC, curves (censored values as >x/<x), comparisons."""
+def workbook(
+    qc: Path,
+    curves: Path,
+    comparisons: Path,
+    xlsx_out: Path,
+    tables: dict[str, Path | None] | None = None,
+) -> None:
+    """``killcurve_tables.xlsx``: plate QC, curves (censored values as >x/<x), comparisons.
+
+    Then one sheet per optional table present in ``tables``: ``stage_trend``
+    (key ``trend``), ``thaw_retention`` (``retention``), ``viability``
+    (``viability_lots``), ``viability_products``.
+    """
     from killcurve.report.tables import censored_curves, write_workbook
 
     fits = censored_curves(pl.read_parquet(curves))
@@ -287,12 +592,19 @@ def workbook(qc: Path, curves: Path, comparisons: Path, xlsx_out: Path) -> None:
         "et50_upper", pl.col("et_at_50_text").alias("et_at_50"), "emax", "hill", "auc",
         "n_points", "converged", "flags", "plate_ids",
     )  # fmt: skip
-    tables = {
+    sheets = {
         "plate_qc": pl.read_csv(qc, infer_schema_length=None),
         "curves": human,
         "comparisons": pl.read_csv(comparisons, infer_schema_length=None),
     }
-    _atomic(xlsx_out, lambda p: write_workbook(tables, p))
+    optional = (
+        ("stage_trend", "trend"), ("thaw_retention", "retention"),
+        ("viability", "viability_lots"), ("viability_products", "viability_products"),
+    )  # fmt: skip
+    for sheet, key in optional:
+        if (tables or {}).get(key) is not None:
+            sheets[sheet] = pl.read_csv(tables[key], infer_schema_length=None)
+    _atomic(xlsx_out, lambda p: write_workbook(sheets, p))
 
 
 def write_provenance(

@@ -266,8 +266,12 @@ def _check_values(reps: pl.DataFrame, source: str) -> None:
 
 
 def _place(row: dict, source: str) -> str:
-    """``counts table row 3 (product A, lot L1, 4 h, replicate 2)`` for messages."""
+    """``counts table row 3 (product A, lot L1, 4 h, replicate 2)`` for messages.
+
+    A table with a ``line`` column (the row's line in a samplesheet) is named by that line.
+    """
+    where = f"line {row['line']}" if row.get("line") is not None else f"row {row['_row']}"
     return (
-        f"{source} row {row['_row']} (product {row['product']}, lot {row['lot']}, "
+        f"{source} {where} (product {row['product']}, lot {row['lot']}, "
         f"{row['timepoint_h']} h, replicate {row['replicate']})"
     )

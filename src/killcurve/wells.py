@@ -15,7 +15,8 @@ import polars as pl
 from killcurve.assay.lysis import REQUIRED_CONTROLS
 from killcurve.errors import KillcurveInputError
 from killcurve.io.layout import OPTIONAL_TEXT_FIELDS, check_layout, read_layout
-from killcurve.io.readers import read_export, select_plate
+from killcurve.io.readers import read_export, select_plate, tidy_csv
+from killcurve.io.readers.tidy_csv import is_tidy_mapping, tidy_plate_wells
 from killcurve.io.samplesheet import FILE_COLUMNS, resolve_in_study
 
 #: Leading columns of ``wells.parquet``, in order; other metadata follows.
@@ -132,6 +133,10 @@ def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     excluded, with reason ``overflow``.
     """
     plate = sheet_row["plate_id"]
+    if sheet_row.get("format") == tidy_csv.FORMAT and is_tidy_mapping(
+        resolve_in_study(study_dir, sheet_row["layout"], f"plate {plate} layout")
+    ):
+        return tidy_plate_wells(sheet_row, study_dir)
     layout = plate_layout(sheet_row, study_dir)
     path = resolve_in_study(study_dir, sheet_row["file"], f"plate {plate} file")
     try:

@@ -71,7 +71,17 @@ def test_an_outlier_on_an_already_flagged_well_joins_the_reasons() -> None:
 
 def test_clean_curves_give_no_outliers() -> None:
     rng = np.random.default_rng(11)
-    wells = wells_for(
-        {"L1": four_pl(X, **TRUTH) + rng.normal(0.0, 1.0, X.size)}
-    ).with_columns(pl.lit(None, pl.String).alias("exclusion_reason"))
+    wells = wells_for({"L1": four_pl(X, **TRUTH) + rng.normal(0.0, 1.0, X.size)}).with_columns(
+        pl.lit(None, pl.String).alias("exclusion_reason")
+    )
     assert not mark_outliers(wells, FitOptions())["excluded"].any()
+
+
+def test_the_collect_step_marks_outliers_only_when_configured() -> None:
+    from killcurve.steps import _with_outliers
+
+    wells = _noisy_wells()
+    assert _with_outliers(wells, {"model": "4pl"}).equals(wells)
+    assert _with_outliers(wells, {"outliers": {"method": "none", "q": 0.01}}).equals(wells)
+    marked = _with_outliers(wells, {"model": "4pl", "outliers": {"method": "rout", "q": 0.01}})
+    assert marked.filter(pl.col("exclusion_reason") == "outlier")["well"].to_list() == ["L113"]

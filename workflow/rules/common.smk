@@ -7,7 +7,8 @@ from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.recovery import clear_results, recover_interrupted_run
 from killcurve.report.provenance import git_commit
-from killcurve.steps import target_slug
+from killcurve.naming import target_slug
+from killcurve.report.summary import Settings, available_figures
 
 STUDY_DIR = Path(".").resolve()
 # Every rule carries the code version as a parameter, so that outputs made by other
@@ -52,3 +53,31 @@ def curve_figures(wildcards):
 
 wildcard_constraints:
     target=r"[A-Za-z0-9._-]+",
+
+
+# The config keys the answers and dossier figures read (`report` is optional).
+DOSSIER_SETTINGS = {
+    key: config.get(key)
+    for key in ("stages", "thaw", "comparisons", "viability", "report")
+}
+PRODUCT_ORDER = [c["test"] for c in config["comparisons"]] + [
+    c["reference"] for c in config["comparisons"]
+]
+VIABILITY_LOTS = ["results/tables/viability.csv"] if config.get("viability") else []
+VIABILITY_PRODUCTS = (
+    ["results/tables/viability_products.csv"] if config.get("viability") else []
+)
+
+
+def dossier_figures(wildcards):
+    """The dossier figures this study makes, known once the curves are fitted."""
+    import polars as pl
+
+    curves = pl.read_parquet(checkpoints.fit_curves.get().output.parquet)
+    made = available_figures(curves, Settings.from_config(DOSSIER_SETTINGS))
+    return [
+        f"results/figures/{name}.{ext}"
+        for name, why in made.items()
+        if why is None
+        for ext in ("pdf", "png")
+    ]

@@ -1,6 +1,7 @@
 rule compare_products:
     input:
         curves="results/tables/curves.parquet",
+        wells="results/tables/wells.parquet",
     output:
         csv="results/tables/comparisons.csv",
     log:

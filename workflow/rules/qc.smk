@@ -1,5 +1,30 @@
+rule plot_chunk_maps:
+    input:
+        wells="results/chunks/{chunk}.wells.parquet",
+        qc="results/chunks/{chunk}.plate_qc.parquet",
+    output:
+        png=directory("results/chunks/{chunk}.plates"),
+        pdf="results/chunks/{chunk}.plate_maps.pdf",
+    log:
+        "logs/plot_chunk_maps/{chunk}.log",
+    benchmark:
+        "logs/benchmarks/plot_chunk_maps/{chunk}.tsv"
+    wildcard_constraints:
+        chunk=r"\d+",
+    conda:
+        "../envs/killcurve.yaml"
+    params:
+        code=CODE_VERSION,
+        exclude_failed=config["qc"].get("exclude_failed_plates", True),
+    script:
+        "../scripts/plot_chunk_maps.py"
+
+
 rule plot_plate_maps:
     input:
+        png=expand("results/chunks/{chunk}.plates", chunk=CHUNKS),
+        pdf=expand("results/chunks/{chunk}.plate_maps.pdf", chunk=CHUNKS),
+        chunk_qc=expand("results/chunks/{chunk}.plate_qc.parquet", chunk=CHUNKS),
         wells="results/tables/wells.parquet",
         qc="results/tables/plate_qc.csv",
     output:

@@ -1,8 +1,15 @@
+include: "dossier.smk"
+
+
 rule write_workbook:
     input:
         qc="results/tables/plate_qc.csv",
         curves="results/tables/curves.parquet",
         comparisons="results/tables/comparisons.csv",
+        trend="results/tables/stage_trend.csv",
+        retention="results/tables/thaw_retention.csv",
+        viability_lots=VIABILITY_LOTS,
+        viability_products=VIABILITY_PRODUCTS,
     output:
         xlsx="results/tables/killcurve_tables.xlsx",
     log:
@@ -20,6 +27,8 @@ rule write_provenance:
         sheet=config["plates"],
         files=plate_inputs,
         exclusions=exclusion_sheet,
+        # the viability samplesheet and counter files (viability.smk, included later)
+        viability=lambda w: VIABILITY_INPUTS,
     output:
         json="results/provenance.json",
     log:
@@ -40,7 +49,12 @@ rule render_report:
         curves="results/tables/curves.parquet",
         wells="results/tables/wells.parquet",
         comparisons="results/tables/comparisons.csv",
+        trend="results/tables/stage_trend.csv",
+        retention="results/tables/thaw_retention.csv",
+        viability_lots=VIABILITY_LOTS,
+        viability_products=VIABILITY_PRODUCTS,
         figures=curve_figures,
+        dossier=dossier_figures,
         plate_maps="results/figures/plates",
         provenance="results/provenance.json",
     output:
@@ -53,6 +67,7 @@ rule render_report:
         code=CODE_VERSION,
         study=config["study"],
         captions=config.get("captions", ""),
+        settings=DOSSIER_SETTINGS,
     script:
         "../scripts/render_report.py"
 
@@ -61,7 +76,13 @@ rule build_figure_pack:
     input:
         curves="results/tables/curves.parquet",
         wells="results/tables/wells.parquet",
+        comparisons="results/tables/comparisons.csv",
+        trend="results/tables/stage_trend.csv",
+        retention="results/tables/thaw_retention.csv",
+        viability_lots=VIABILITY_LOTS,
+        viability_products=VIABILITY_PRODUCTS,
         figures=curve_figures,
+        dossier=dossier_figures,
         plate_maps="results/figures/plate_maps.pdf",
         provenance="results/provenance.json",
     output:
@@ -74,5 +95,6 @@ rule build_figure_pack:
         code=CODE_VERSION,
         study=config["study"],
         captions=config.get("captions", ""),
+        settings=DOSSIER_SETTINGS,
     script:
         "../scripts/build_figure_pack.py"

@@ -2,6 +2,16 @@ from pathlib import Path
 
 from killcurve.steps import figure_pack, run
 
+TABLES = ("comparisons", "trend", "retention", "viability_lots", "viability_products")
+
+
+def table(name: str) -> Path | None:
+    """The rule's input ``name`` as a path; None when the rule has none (or an empty list)."""
+    files = snakemake.input.get(name, [])
+    files = [files] if isinstance(files, str) else list(files)
+    return Path(files[0]) if files else None
+
+
 run(
     figure_pack,
     log=snakemake.log[0],
@@ -12,4 +22,6 @@ run(
     provenance=Path(snakemake.input.provenance),
     pdf_out=Path(snakemake.output.pdf),
     captions=Path(snakemake.params.captions) if snakemake.params.captions else None,
+    tables={name: table(name) for name in TABLES},
+    settings=dict(snakemake.params.settings),
 )

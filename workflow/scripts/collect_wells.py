@@ -1,14 +1,15 @@
 from pathlib import Path
 
-from killcurve.steps import collect_wells, run
+from killcurve.steps import merge_wells, run
 
 run(
-    collect_wells,
+    merge_wells,
     log=snakemake.log[0],
-    samplesheet=Path(snakemake.input.sheet),
-    study_dir=Path("."),
+    chunk_wells=[Path(p) for p in snakemake.input.wells],
+    chunk_qc=[Path(p) for p in snakemake.input.qc],
     wells_out=Path(snakemake.output.wells),
     qc_out=Path(snakemake.output.qc),
     qc=dict(snakemake.params.qc),
+    fit_config=dict(snakemake.params.fit),
     exclusions=Path(snakemake.input.exclusions[0]) if snakemake.input.exclusions else None,
 )

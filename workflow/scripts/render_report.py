@@ -2,6 +2,16 @@ from pathlib import Path
 
 from killcurve.steps import report, run
 
+TABLES = ("comparisons", "trend", "retention", "viability_lots", "viability_products")
+
+
+def table(name: str) -> Path | None:
+    """The rule's input ``name`` as a path; None when the rule has none (or an empty list)."""
+    files = snakemake.input.get(name, [])
+    files = [files] if isinstance(files, str) else list(files)
+    return Path(files[0]) if files else None
+
+
 run(
     report,
     log=snakemake.log[0],
@@ -14,4 +24,6 @@ run(
     provenance=Path(snakemake.input.provenance),
     html_out=Path(snakemake.output.html),
     captions=Path(snakemake.params.captions) if snakemake.params.captions else None,
+    tables={name: table(name) for name in TABLES},
+    settings=dict(snakemake.params.settings),
 )

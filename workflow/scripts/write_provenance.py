@@ -6,7 +6,8 @@ run(
     write_provenance,
     log=snakemake.log[0],
     inputs=[Path(snakemake.input.sheet), *(Path(f) for f in snakemake.input.files)]
-    + [Path(f) for f in snakemake.input.exclusions],
+    + [Path(f) for f in snakemake.input.exclusions]
+    + [Path(f) for f in snakemake.input.viability],
     config=dict(snakemake.config),
     code_dir=Path(snakemake.params.code_dir),
     json_out=Path(snakemake.output.json),

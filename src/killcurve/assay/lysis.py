@@ -17,6 +17,10 @@ each role (S = the well's signal, in the reader's units):
   dead % of ``target_only`` wells.
 * ``impedance`` — S = normalised cell index at the analysis time:
   ``100 × (1 − S/T)``, T = mean of ``target_only``.
+* ``pct_lysis`` — S is % lysis computed upstream: taken as is.
+* ``pct_survival`` — S is % surviving targets computed upstream (100 % =
+  targets alone): ``100 − S``. Neither needs control wells; controls a plate
+  does have get a value too and are summarised by the plate QC.
 
 Values below 0 % or above 100 % are kept as computed (they are information)
 and marked in ``lysis_flag`` (``negative``, ``above_100``); nothing is clipped.
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from killcurve.assay.readouts import READOUTS
+from killcurve.assay.readouts import PRECOMPUTED, READOUTS
 from killcurve.errors import KillcurveInputError
 
 #: Roles whose wells get a % lysis.
@@ -63,12 +67,15 @@ def control_means(wells: pl.DataFrame) -> pl.DataFrame:
 def check_controls(controls: pl.DataFrame) -> None:
     """Stop on controls that cannot normalise a plate (named in the message).
 
-    Every plate needs a usable target_only mean. luciferase: T > B (or 0);
+    Every plate needs a usable target_only mean, except pct_lysis and
+    pct_survival plates (already normalised upstream). luciferase: T > B (or 0);
     release and ldh: M > T (ldh after background/volume correction); flow:
     0 ≤ T < 100; impedance: T > 0.
     """
     for row in controls.iter_rows(named=True):
         plate, readout = row["plate_id"], row["readout"]
+        if readout in PRECOMPUTED:
+            continue
         t, m, b, v = row["T"], row["M"], row["B"], row["V"]
         if t is None:
             raise KillcurveInputError(
@@ -147,11 +154,12 @@ def _attach_effector_spontaneous(wells: pl.DataFrame) -> pl.DataFrame:
 def pct_lysis_expr() -> pl.Expr:
     """``pct_lysis`` from ``signal``, ``readout`` and the joined means T, M, B, V and E.
 
-    >>> df = pl.DataFrame({"readout": ["release", "luciferase"], "signal": [550.0, 400.0],
-    ...                    "T": [100.0, 1000.0], "M": [1000.0, None], "B": [None, 100.0],
-    ...                    "V": [None, None], "E": [None, None]})
+    >>> df = pl.DataFrame({"readout": ["release", "luciferase", "pct_survival"],
+    ...                    "signal": [550.0, 400.0, 30.0], "T": [100.0, 1000.0, None],
+    ...                    "M": [1000.0, None, None], "B": [None, 100.0, None],
+    ...                    "V": [None, None, None], "E": [None, None, None]})
     >>> df.select(pct_lysis_expr())["pct_lysis"].round(6).to_list()
-    [50.0, 66.666667]
+    [50.0, 66.666667, 70.0]
     """
     s, t, m, e = pl.col("signal"), pl.col("T"), pl.col("M"), pl.col("E")
     b = pl.col("B").fill_null(0.0)
@@ -168,6 +176,10 @@ def pct_lysis_expr() -> pl.Expr:
         .then(100.0 * (s - t) / (100.0 - t))
         .when(readout == "impedance")
         .then(100.0 * (1.0 - s / t))
+        .when(readout == "pct_lysis")
+        .then(s)
+        .when(readout == "pct_survival")
+        .then(100.0 - s)
         .otherwise(None)
         .alias("pct_lysis")
     )

@@ -7,7 +7,8 @@ Per plate, over non-excluded wells (sample SDs, n − 1):
   ``target_only`` wells and the opposite control C:
   ``Z′ = 1 − 3(σ_T + σ_C)/|μ_T − μ_C|``; C = ``max_lysis`` when the plate has
   it, else ``background`` (luciferase plates).
-* Signal-to-background ``S/B = max(μ_T, μ_C)/min(μ_T, μ_C)``.
+* Signal-to-background ``S/B = max(μ_T, μ_C)/min(μ_T, μ_C)``; empty on a
+  plate with neither ``max_lysis`` nor ``background`` wells.
 * Spontaneous release, % of maximum (release: ``100 × T/M``; ldh:
   ``100 × (T − B)/(M − V)`` with V the volume-correction mean, B if absent).
 * Position effect: for each control group of ≥ 6 wells, Spearman's rank
@@ -18,10 +19,23 @@ Per plate, over non-excluded wells (sample SDs, n − 1):
   the difference of medians) exceeds ``position_min_effect_pct`` % of the
   group mean.
 
+* Duplicated data: two plates whose signal arrays are identical — the same
+  readings, well for well in plate order (row, then column; unreadable wells
+  match unreadable wells), with ≥ ``MIN_DUPLICATE_READINGS`` numbers — are
+  both failed with ``duplicate data: signals identical to plate <other>``:
+  independent wells never repeat a plate exactly, so one of the two is a copy
+  (a file exported twice, a sheet pasted under two names) and the check cannot
+  tell which.
+* Readouts computed upstream: on ``pct_lysis`` plates the ``target_only``
+  wells (≈ 0 %) get no CV, on ``pct_survival`` plates the ``max_lysis`` wells
+  (≈ 0 %) get none, and neither gets S/B (a ratio to ≈ 0 says nothing).
+* Position effects are not tested on plates whose wells are running numbers
+  (``synthetic_well``, tidy input without well positions).
+
 A plate fails on any of: Z′ < ``min_z_prime``; a control CV >
 ``max_control_cv_pct``; S/B < ``min_signal_to_background``; spontaneous
 release > ``max_spontaneous_pct``; a position effect; an overflowing control
-well. ``reasons`` lists each.
+well; duplicated data. ``reasons`` lists each.
 """
 
 from __future__ import annotations
@@ -32,6 +46,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from killcurve.assay.readouts import PRECOMPUTED
 from killcurve.plate import row_index
 
 #: Columns of ``plate_qc.csv`` in order.
@@ -41,6 +56,8 @@ QC_COLUMNS = (
     "signal_to_background", "spontaneous_pct", "position_effect", "pass", "reasons",
 )  # fmt: skip
 CONTROL_ROLES = ("target_only", "max_lysis", "background")
+#: Fewest numeric readings a plate needs before identical plates count as duplicated data.
+MIN_DUPLICATE_READINGS = 3
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,8 @@ def position_effects(wells: pl.DataFrame, thresholds: QcThresholds) -> pl.DataFr
     columns of the plate size the layout implies (96: A/H, 1/12; 384: A/P, 1/24).
     """
     controls = wells.filter(pl.col("role").is_in(CONTROL_ROLES) & ~pl.col("excluded"))
+    if "synthetic_well" in controls.columns:
+        controls = controls.filter(~pl.col("synthetic_well").fill_null(False))
     controls = controls.with_columns(row_index(pl.col("row")).alias("r"))
     out = []
     for (plate,), plate_wells in controls.group_by("plate_id", maintain_order=True):
@@ -134,6 +153,40 @@ def position_effects(wells: pl.DataFrame, thresholds: QcThresholds) -> pl.DataFr
     return pl.DataFrame(out, schema=schema)
 
 
+def duplicate_plates(wells: pl.DataFrame) -> pl.DataFrame:
+    """``plate_id`` and ``duplicate_of`` (the other plates with identical signal arrays, sorted).
+
+    A plate's signal array is its ``signal`` column over all its wells ordered by
+    row, then column. Plates with fewer than :data:`MIN_DUPLICATE_READINGS`
+    numbers are never duplicates. Only plates with a duplicate are returned.
+
+    >>> w = pl.DataFrame({"plate_id": ["P1", "P1", "P1", "P2", "P2", "P2", "P3", "P3", "P3"],
+    ...     "row": ["A"] * 9, "col": [1, 2, 3] * 3,
+    ...     "signal": [5.0, 6.0, 7.5, 5.0, 6.0, 7.5, 5.0, 6.0, 7.0]})
+    >>> duplicate_plates(w).rows()
+    [('P1', 'P2'), ('P2', 'P1')]
+    """
+    arrays = (
+        wells.with_columns(row_index(pl.col("row")).alias("_r"))
+        .sort("plate_id", "_r", "col")
+        .group_by("plate_id", maintain_order=True)
+        .agg(pl.col("signal"), pl.col("signal").is_not_null().sum().alias("_n"))
+        .filter(pl.col("_n") >= MIN_DUPLICATE_READINGS)
+    )
+    seen: dict[tuple[float | None, ...], list[str]] = {}
+    for plate, signal in arrays.select("plate_id", "signal").iter_rows():
+        seen.setdefault(tuple(signal), []).append(plate)
+    rows = [
+        (plate, "; ".join(sorted(p for p in group if p != plate)))
+        for group in seen.values()
+        if len(group) > 1
+        for plate in group
+    ]
+    return pl.DataFrame(
+        rows, schema={"plate_id": pl.String, "duplicate_of": pl.String}, orient="row"
+    )
+
+
 def plate_qc(wells: pl.DataFrame, thresholds: QcThresholds | None = None) -> pl.DataFrame:
     """One row per plate with control statistics, Z′, position effects, ``pass`` and ``reasons``.
 
@@ -161,7 +214,12 @@ def plate_qc(wells: pl.DataFrame, thresholds: QcThresholds | None = None) -> pl.
     c_sd = pl.when(has_max).then(pl.col("max_lysis_sd")).otherwise(pl.col("background_sd"))
     t_mean, t_sd = pl.col("target_only_mean"), pl.col("target_only_sd")
     z_prime = 1.0 - 3.0 * (t_sd + c_sd) / (t_mean - c_mean).abs()
-    s_to_b = pl.max_horizontal(t_mean, c_mean) / pl.min_horizontal(t_mean, c_mean)
+    readout = pl.col("readout")
+    s_to_b = (
+        pl.when(readout.is_in(PRECOMPUTED) | c_mean.is_null())
+        .then(None)
+        .otherwise(pl.max_horizontal(t_mean, c_mean) / pl.min_horizontal(t_mean, c_mean))
+    )
     b = pl.col("background_mean").fill_null(0.0)
     spont = (
         pl.when(pl.col("readout") == "release")
@@ -177,7 +235,16 @@ def plate_qc(wells: pl.DataFrame, thresholds: QcThresholds | None = None) -> pl.
     qc = (
         stats_frame.join(counts, on="plate_id")
         .join(position_effects(wells, th), on="plate_id", how="left")
+        .join(duplicate_plates(wells), on="plate_id", how="left")
         .with_columns(
+            pl.when(readout == "pct_lysis")
+            .then(None)
+            .otherwise("target_only_cv")
+            .alias("target_only_cv"),
+            pl.when(readout == "pct_survival")
+            .then(None)
+            .otherwise("max_lysis_cv")
+            .alias("max_lysis_cv"),
             z_prime.alias("z_prime"),
             s_to_b.alias("signal_to_background"),
             spont.alias("spontaneous_pct"),
@@ -203,6 +270,9 @@ def plate_qc(wells: pl.DataFrame, thresholds: QcThresholds | None = None) -> pl.
         ),
         pl.when(pl.col("n_control_overflow") > 0).then(
             pl.format("{} control well(s) overflowed", pl.col("n_control_overflow"))
+        ),
+        pl.when(pl.col("duplicate_of").is_not_null()).then(
+            pl.format("duplicate data: signals identical to plate {}", pl.col("duplicate_of"))
         ),
     ).list.drop_nulls()
     return (

@@ -56,5 +56,19 @@ READOUTS: dict[str, Readout] = {
             "index of target_only wells, at the analysis time",
             "cell index (xCELLigence/RTCA), normalised at the time of effector addition",
         ),
+        Readout(
+            "pct_lysis",
+            (),
+            "S, taken as is; S = % lysis computed upstream by another tool",
+            "% specific lysis already computed elsewhere (%)",
+        ),
+        Readout(
+            "pct_survival",
+            (),
+            "100 − S; S = % surviving (viable) targets computed upstream, 100 = target alone",
+            "% surviving targets already normalised elsewhere (%)",
+        ),
     )
 }
+#: Readouts whose signal is already a percentage computed upstream: no controls needed.
+PRECOMPUTED = ("pct_lysis", "pct_survival")

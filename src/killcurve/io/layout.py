@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import polars as pl
-import wellmap
 
 from killcurve.errors import KillcurveInputError
 
@@ -48,6 +47,8 @@ def read_layout(path: Path) -> pl.DataFrame:
             f"layout {path}: file not found. Check the samplesheet's layout column "
             "(paths are relative to the study directory)."
         )
+    import wellmap  # imported here: it loads matplotlib (~0.5 s), which parsing the workflow avoids
+
     try:
         frame = wellmap.load(str(path))
     except Exception as err:  # wellmap reports TOML and layout errors with its own types

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import yaml
 
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curves import model_label
+from killcurve.report.summary import DOSSIER_FIGURES
 
 #: The captions shipped with killcurve.
 DEFAULT_CAPTIONS = Path(__file__).with_name("captions.yaml")
@@ -58,11 +60,16 @@ def number_figures(
     figure_dir: Path,
     provenance_id: str,
     slug: Any,
+    dossier: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[FigureEntry]:
     """Number the figures of a run in caption-file order and fill their captions.
 
-    ``slug`` maps a target name to its file-name form (:func:`killcurve.steps.target_slug`).
+    ``slug`` maps a target name to its file-name form (:func:`killcurve.naming.target_slug`).
+    ``dossier`` maps each dossier figure the run made (``<id>.pdf``/``.png`` in
+    ``figure_dir``; ids in :data:`~killcurve.report.summary.DOSSIER_FIGURES`) to its
+    caption values; a dossier figure not in it is left out, and later figures move up.
     """
+    dossier = dossier or {}
     samples = wells.filter(pl.col("role") == "sample")
     model = model_label(curves["model"][0]) if curves.height else "no"
     level = f"{100 * curves['ci_level'][0]:g}" if curves.height else "95"
@@ -107,9 +114,23 @@ def number_figures(
                     None,
                 )
             )
+        elif spec["id"] in DOSSIER_FIGURES:
+            if spec["id"] not in dossier:
+                continue
+            values = {**common, **dossier[spec["id"]]}
+            entries.append(
+                FigureEntry(
+                    len(entries) + 1,
+                    spec["id"],
+                    _fill(spec["title"], values, spec["id"]),
+                    _fill(spec["caption"], values, spec["id"]),
+                    figure_dir / f"{spec['id']}.pdf",
+                    figure_dir / f"{spec['id']}.png",
+                )
+            )
         else:
             raise KillcurveInputError(
                 f"captions: unknown figure id {spec['id']!r}; known: curves and residuals "
-                "(per target), plate_maps."
+                f"(per target), plate_maps, {', '.join(DOSSIER_FIGURES)}."
             )
     return entries

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from killcurve import __version__
+from killcurve.report.summary import Answer
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;
@@ -27,7 +29,9 @@ th,td{border:1px solid #ddd;padding:.2rem .45rem;text-align:right}
 th{background:#f3f3f3}td.t{text-align:left}tr.fail td{background:#fde8e8}
 figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#444}code{background:#f5f5f5;padding:0 .2rem}
-.note{font-size:.85rem;color:#555}.scroll{overflow-x:auto}th{text-align:left}
+.note{font-size:.85rem;color:#555}.missing{color:#8a4b00}
+h3{font-size:1.05rem;margin-bottom:.3rem}ul.answer li{margin:.25rem 0}nav{margin:1rem 0}
+.scroll{overflow-x:auto}th{text-align:left}
 """
 
 
@@ -73,14 +77,154 @@ def table_html(frame: pl.DataFrame, row_class: str | None = None) -> str:
     return f'<div class="scroll">{table}</div>'
 
 
+#: Widest image embedded in the report (pixels): 600 dpi figures are scaled down to this,
+#: which keeps a 7.2 in figure sharp at 250 dpi and the report a few MB.
+MAX_WIDTH_PX = 1800
+
+
+def screen_png(path: Path, max_width: int = MAX_WIDTH_PX) -> bytes:
+    """The PNG at ``path``, scaled down (Lanczos) to at most ``max_width`` pixels wide."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.width <= max_width:
+            return Path(path).read_bytes()
+        height = round(image.height * max_width / image.width)
+        small = image.resize((max_width, height), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        small.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def figure_html(figure: Figure) -> str:
-    """An inline ``<figure>`` with the PNG embedded as base64."""
-    data = base64.b64encode(Path(figure.png).read_bytes()).decode("ascii")
+    """An inline ``<figure>`` with the PNG (see :func:`screen_png`) embedded as base64."""
+    data = base64.b64encode(screen_png(figure.png)).decode("ascii")
     return (
         f'<figure><img alt="{html.escape(figure.label)}" src="data:image/png;base64,{data}">'
         f"<figcaption><b>{html.escape(figure.label)}.</b> {html.escape(figure.caption)}"
         "</figcaption></figure>"
     )
+
+
+@dataclass(frozen=True)
+class Section:
+    """The dossier part of the report: answers, their figures and the optional tables.
+
+    ``dossier``: figure id → :class:`Figure` for the dossier figures made;
+    ``absent``: figure id → why it was not made; tables None when the run has none.
+    """
+
+    answers: Sequence[Answer] = ()
+    dossier: Mapping[str, Figure] = field(default_factory=dict)
+    absent: Mapping[str, str] = field(default_factory=dict)
+    trend: pl.DataFrame | None = None
+    retention: pl.DataFrame | None = None
+    viability_lots: pl.DataFrame | None = None
+    viability_products: pl.DataFrame | None = None
+
+
+#: Report sections by category: (category, [(anchor, heading)]).
+CATEGORIES = (
+    ("Answers", [("answers", "Answers")]),
+    ("Comparisons", [("comparisons", "Comparisons"), ("stage-trend", "Stage trend"),
+                     ("thaw-retention", "Thaw retention")]),
+    ("Curves", [("curves", "Curves")]),
+    ("Viability", [("viability", "Viability after thaw")]),
+    ("QC", [("qc", "Plate QC")]),
+    ("Methods", [("methods", "Methods"), ("provenance", "Provenance")]),
+)  # fmt: skip
+#: What each dossier figure shows, for the list of figures not made.
+FIGURE_NAMES = {
+    "stages": "process-stage panel",
+    "forest": "forest plot of ratios",
+    "viability": "viability and recovery after thaw",
+    "thaw": "pre- vs post-thaw paired plot",
+}
+
+
+def _nav() -> str:
+    """Links to every section, grouped by category (a one-section category: just its link)."""
+    groups = []
+    for cat, items in CATEGORIES:
+        links = ", ".join(f'<a href="#{a}">{html.escape(h)}</a>' for a, h in items)
+        groups.append(
+            links if [h for _, h in items] == [cat] else f"<b>{html.escape(cat)}</b>: {links}"
+        )
+    return f'<nav class="note">{" · ".join(groups)}</nav>'
+
+
+def answers_html(section: Section) -> list[str]:
+    """The Answers section: each question, its sentences and its figure (once per figure)."""
+    parts = ['<h2 id="answers">Answers</h2>']
+    shown: set[str] = set()
+    for i, answer in enumerate(section.answers, start=1):
+        parts.append(
+            f'<h3 id="answer-{html.escape(answer.id)}">{i}. {html.escape(answer.question)}</h3>'
+        )
+        if answer.missing:
+            parts.append(f'<p class="missing">Not answered: {html.escape(answer.missing)}</p>')
+        else:
+            items = "".join(f"<li>{html.escape(s)}</li>" for s in answer.sentences)
+            parts.append(f'<ul class="answer">{items}</ul>')
+        refs = [section.dossier[k].label for k in answer.also if k in section.dossier]
+        if refs:
+            parts.append(f'<p class="note">Also shown in {html.escape(", ".join(refs))}.</p>')
+        figure = section.dossier.get(answer.figure) if answer.figure else None
+        if figure is None:
+            continue
+        if answer.figure in shown:
+            parts.append(f'<p class="note">See {html.escape(figure.label)} above.</p>')
+        else:
+            parts.append(figure_html(figure))
+            shown.add(answer.figure)
+    extra = [f for k, f in section.dossier.items() if k not in shown]
+    parts.extend(figure_html(f) for f in extra)
+    if section.absent:
+        items = "".join(
+            f"<li>{html.escape(FIGURE_NAMES.get(k, k))}: {html.escape(why)}</li>"
+            for k, why in section.absent.items()
+        )
+        parts.append(
+            f'<p class="note">Figures not made for this study:</p><ul class="note">{items}</ul>'
+        )
+    return parts
+
+
+def _table_or(frame: pl.DataFrame | None, empty: str, row_class: str | None = None) -> str:
+    if frame is None or frame.is_empty():
+        return f'<p class="note">{html.escape(empty)}</p>'
+    return table_html(frame, row_class)
+
+
+def dossier_tables_html(section: Section) -> tuple[list[str], list[str]]:
+    """(stage trend and thaw retention sections, viability section) of the report."""
+    retention = section.retention
+    if retention is not None and "level" in retention.columns:
+        retention = retention.filter(pl.col("level") == "product").drop("level", "lot")
+    killing = [
+        '<h2 id="stage-trend">Stage trend</h2>',
+        '<p class="note">estimate = fold change of et50 per process-stage step (below 1: '
+        "potency rises along the process), lower/upper its 95 % interval; "
+        "stage_trend.csv.</p>",
+        _table_or(section.trend, "No stage trend: no product has curves at two or more of the "
+                  "config's stages (config key stages)."),
+        '<h2 id="thaw-retention">Thaw retention</h2>',
+        '<p class="note">Per product: geometric mean over lots of post/pre-thaw ratios with '
+        "95 % t interval and one-sample t-test p; the per-lot rows are in "
+        "thaw_retention.csv and the workbook.</p>",
+        _table_or(retention, "No thaw retention: no lot was tested before and after thaw."),
+    ]  # fmt: skip
+    viability = ['<h2 id="viability">Viability after thaw</h2>']
+    if section.viability_lots is None:
+        viability.append('<p class="note">Not assessed: the config has no viability key.</p>')
+    else:
+        viability += [
+            '<p class="note">Per lot and time point (mean of replicate counts; failing rows '
+            "shaded), then per product across lots with its t interval.</p>",
+            _table_or(section.viability_lots, "No counts.", row_class="passed"),
+            _table_or(section.viability_products, "No counts."),
+        ]
+    return killing, viability
 
 
 def render_report(
@@ -92,10 +236,13 @@ def render_report(
     plate_maps: Sequence[Figure],
     methods: Sequence[str],
     provenance: dict[str, str],
+    section: Section | None = None,
 ) -> str:
-    """The whole report as one HTML string."""
+    """The whole report as one HTML string: answers first, then the tables and figures."""
+    section = section or Section()
     n_fail = qc.filter(~pl.col("pass")).height
     n_flagged = curves.filter(pl.col("flags").list.len() > 0).height
+    killing, viability = dossier_tables_html(section)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -104,9 +251,12 @@ def render_report(
         f"<h1>{html.escape(study)}</h1>",
         f'<p class="note">killcurve {html.escape(__version__)} · {qc.height} plates '
         f"({n_fail} failed QC) · {curves.height} curves ({n_flagged} flagged).</p>",
+        _nav(),
+        *answers_html(section),
         '<h2 id="comparisons">Comparisons</h2>',
-        '<p class="note">estimate = et50 ratio test/reference (below 1: the test product is more '
-        "potent); lower/upper: 95 % CI.</p>",
+        '<p class="note">estimate = ratio test/reference (et50 ratio or potency ratio; below 1: '
+        "the test product is more potent); lower/upper: 95 % CI; p_adjusted within each "
+        "comparison and metric/method (see the comparison's multiplicity).</p>",
         table_html(comparisons),
         '<h2 id="curves">Curves</h2>',
         *(figure_html(f) for f in figures),
@@ -126,6 +276,8 @@ def render_report(
                 "flags",
             )
         ),
+        *killing,
+        *viability,
         '<h2 id="qc">Plate QC</h2>',
         f'<p class="note">{n_fail} of {qc.height} plates failed QC'
         + (

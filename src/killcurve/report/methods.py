@@ -29,7 +29,34 @@ METHODS = (
     "et_at_50: the E:T at which the fitted curve reaches 50 % lysis, blank when not within the "
     "tested range; AUC: trapezoid of mean % lysis over log2(E:T).",
     "Comparisons: ratio of et50 test/reference; with ≥ 2 curves per product, Welch's t-test on "
-    "ln et50 (CI and p-value); otherwise a Wald interval from the fits' standard errors.",
+    "ln et50 (CI and p-value); otherwise a Wald interval from the fits' standard errors. "
+    "Relative potency: constrained global 4PL of the group's wells (common bottom, top, hill; "
+    "one et50 per curve; ratio of the products' geometric mean et50), reported only when "
+    "parallelism is shown by equivalence (90 % CIs of hill ratio and top/bottom differences "
+    "within the configured margins), with delta and Fieller 95 % CIs; otherwise labelled "
+    "fallbacks (separately fitted et50 ratio, % lysis difference at each E:T). With ≥ 2 lots "
+    "per product: MixedLM (REML) of ln et50 ~ product, random lot intercept and crossed "
+    "assay-day variance component, t interval on lots − 2 df. "
+    "p-values adjusted across groups (Holm unless configured).",
+)
+
+
+#: Sentences on the stage trend, thaw retention, viability and the report's answers.
+DOSSIER_METHODS = (
+    "Stage trend: ln et50 of every converged curve regressed on the position of its stage in "
+    "the config's stages list (MixedLM with a random lot intercept, REML, when two or more "
+    "lots span two or more stages; otherwise OLS); exp(slope) = fold change of et50 per stage "
+    "step with its 95 % Wald interval.",
+    "Thaw retention: per lot tested before freezing and after thaw, ratios post/pre of et50, "
+    "AUC and fitted % lysis at the reference E:T; per product the geometric mean ratio over "
+    "lots with its 95 % t interval and one-sample t-test of ln ratio = 0.",
+    "Viability after thaw: viability = 100 × viable/total cells; recovery = 100 × viable "
+    "cells recovered/viable cells frozen; per lot the mean of replicate counts, per product "
+    "the mean over lots with its t interval; a lot passes when both means reach the limits.",
+    "Answers and forest plot: per comparison group the parallel-line potency ratio where "
+    "parallelism is shown by equivalence, otherwise the et50 ratio (mixed model with a random "
+    "lot intercept when available, else Welch's t or Wald); p-values adjusted within each "
+    "comparison (Holm unless configured otherwise).",
 )
 
 
@@ -53,4 +80,9 @@ def curve_methods(curves: pl.DataFrame) -> str:
 
 def methods(curves: pl.DataFrame) -> tuple[str, ...]:
     """Every methods sentence of a run, the curve sentence from its own curve table."""
-    return (*METHODS[: len(READOUTS) + 1], curve_methods(curves), *METHODS[len(READOUTS) + 1 :])
+    return (
+        *METHODS[: len(READOUTS) + 1],
+        curve_methods(curves),
+        *METHODS[len(READOUTS) + 1 :],
+        *DOSSIER_METHODS,
+    )

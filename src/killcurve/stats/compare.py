@@ -1,20 +1,47 @@
-"""Comparing a test product with a reference product, per group of curves.
+"""Comparing a test product with a reference product, per group of curves: ``comparisons.csv``.
 
-For each configured comparison and each combination of its ``by`` columns,
-the metric is the ratio of et50, test/reference (below 1: the test product
-reaches half-maximal lysis at a lower E:T, i.e. it is more potent). Each
-converged curve with an et50 is one observation of log et50:
+For each configured comparison and each combination of its ``by`` columns
+(a *group*), the table has these rows (ratios test/reference: below 1 the
+test product reaches the same lysis at a lower E:T, i.e. it is more potent):
 
-* ``welch_t_log_et50`` (≥ 2 curves per product): ratio = exp(mean log et50
-  test − mean log et50 reference); 95 % CI and two-sided p from Welch's
-  t-test on log et50 (statsmodels ``CompareMeans``, unequal variances).
-* ``wald_log_et50`` (1 curve in an arm): the difference of log et50 with
-  SE = √(SE_test² + SE_ref²) from the fits' J′J standard errors; normal
-  quantile and p-value. Curve-level SEs ignore lot-to-lot variation: read
-  it as a within-assay comparison.
+1. ``et50_ratio`` from the fitted curves, each converged curve with an et50
+   one observation of ln et50 (``parallelism`` = ``not_assessed``):
 
-Groups lacking a usable curve for either product get a row with a null
-estimate and a ``notes`` entry saying why.
+   * ``welch_t_log_et50`` (≥ 2 curves per product): ratio = exp(mean ln et50
+     test − mean ln et50 reference); 95 % CI and two-sided p from Welch's
+     t-test on ln et50 (statsmodels ``CompareMeans``, unequal variances).
+   * ``wald_log_et50`` (1 curve in an arm): the difference of ln et50 with
+     SE = √(SE_test² + SE_ref²) from the fits' J′J standard errors; normal
+     quantile and p-value. Curve-level SEs ignore lot-to-lot variation: read
+     it as a within-assay comparison.
+
+2. Relative potency from the wells of the group
+   (:func:`killcurve.stats.potency.relative_potency`: constrained global 4PL
+   with common bottom, top and hill and one et50 per curve, potency = ratio of
+   the products' geometric mean et50; parallelism by equivalence within the
+   comparison's ``parallelism_margins``): ``potency_ratio`` by ``parallel_line_delta`` and
+   ``parallel_line_fieller`` when ``parallelism`` = ``equivalent``, else the
+   same two rows with a null estimate and the labelled fallbacks
+   ``et50_ratio_separate`` (``separate_fits_delta``) and
+   ``lysis_difference_at_<e>`` (``welch_t``, one row per E:T e, % lysis).
+   The tested lots' et50 are fixed parameters: the interval is within-assay
+   and does not carry lot-to-lot sampling variation. A group spanning several targets or
+   readouts gets the two potency rows with a note and no estimate.
+
+3. ``et50_ratio`` by ``mixedlm_log_et50`` when each product has ≥ 2 lots in the
+   group: :func:`killcurve.stats.mixed.fit_mixed`, ln et50 ~ product (+ the
+   curve keys target/stage/cryo that vary within the group, as additive
+   factors), random lot intercept and, with ≥ 2 assay days, a crossed ``batch``
+   variance component; t interval on (lots − 2) df. The model formula and the
+   variance components (SD on the ln scale) are written in ``notes``. This is
+   the row that carries lot-to-lot variation.
+
+``p_adjusted``: within each family of rows of one comparison sharing
+``metric`` and ``method`` (the groups), by the comparison's
+``multiplicity`` (:mod:`killcurve.stats.multiplicity`; default Holm).
+``n_test``/``n_reference``: curves of each product behind the row;
+``n_lots``: lots of both products; ``n_plates``: plates. Groups lacking usable
+data get rows with a null estimate and a note saying why.
 """
 
 from __future__ import annotations
@@ -28,28 +55,37 @@ from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import CURVE_KEYS
+from killcurve.fit.curves import CURVE_KEYS, curve_id_expr
+from killcurve.stats.mixed import fit_mixed
+from killcurve.stats.multiplicity import METHODS, adjust_table
+from killcurve.stats.potency import ParallelismMargins, relative_potency
 
 #: Columns a comparison may group by.
 BY_COLUMNS = ("target", "stage", "cryo", "batch")
 #: Columns of ``comparisons.csv`` after the ``by`` columns.
-RESULT_COLUMNS = (
-    "test",
-    "reference",
-    "metric",
-    "estimate",
-    "lower",
-    "upper",
-    "p_value",
-    "method",
-    "n_test",
-    "n_reference",
-    "notes",
-)
+RESULT_COLUMNS = {
+    "test": pl.String,
+    "reference": pl.String,
+    "metric": pl.String,
+    "estimate": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "p_value": pl.Float64,
+    "p_adjusted": pl.Float64,
+    "method": pl.String,
+    "parallelism": pl.String,
+    "n_test": pl.Int64,
+    "n_reference": pl.Int64,
+    "n_lots": pl.Int64,
+    "n_plates": pl.Int64,
+    "notes": pl.String,
+}
+#: Curve keys that, varying inside a group, enter the mixed model as additive factors.
+ADJUST_COLUMNS = ("target", "stage", "cryo")
 
 
 def check_comparisons(comparisons: Sequence[dict[str, Any]], products: Sequence[str]) -> None:
-    """Stop when a comparison names a product no curve has or an unknown ``by`` column."""
+    """Stop on a product no curve has, an unknown ``by`` column or multiplicity, bad margins."""
     known = sorted(set(products))
     for i, comp in enumerate(comparisons):
         for role in ("test", "reference"):
@@ -64,17 +100,41 @@ def check_comparisons(comparisons: Sequence[dict[str, Any]], products: Sequence[
                     f"config key comparisons[{i}].by ({comp['name']}): unknown column "
                     f"{column!r}. Group by any of: {', '.join(BY_COLUMNS)}."
                 )
+        if comp.get("multiplicity", "holm") not in METHODS:
+            raise KillcurveInputError(
+                f"config key comparisons[{i}].multiplicity ({comp['name']}): "
+                f"{comp['multiplicity']!r}; use one of {', '.join(METHODS)}."
+            )
+        _margins(comp, i)
 
 
-def _compare_group(test: pl.DataFrame, ref: pl.DataFrame, level: float) -> dict[str, Any]:
-    """Ratio of et50 test/reference with CI and p-value for one group."""
+def _margins(comp: dict[str, Any], i: int) -> ParallelismMargins:
+    return ParallelismMargins.from_config(
+        comp.get("parallelism_margins") or {}, f"comparisons[{i}].parallelism_margins"
+    )
+
+
+def _counts(frame: pl.DataFrame, test: str, reference: str, plates: pl.Expr) -> dict[str, int]:
+    """n_test, n_reference (curves), n_lots (lots of both), n_plates of a frame of curves/wells."""
+    curve = curve_id_expr()
+    return {
+        "n_test": frame.filter(pl.col("product") == test).select(curve.n_unique()).item(),
+        "n_reference": frame.filter(pl.col("product") == reference).select(curve.n_unique()).item(),
+        "n_lots": frame.select(pl.struct("product", "lot").n_unique()).item()
+        if frame.height
+        else 0,
+        "n_plates": frame.select(plates.drop_nulls().n_unique()).item() if frame.height else 0,
+    }
+
+
+def _et50_row(test: pl.DataFrame, ref: pl.DataFrame, level: float) -> dict[str, Any]:
+    """Ratio of et50 test/reference with CI and p-value from the group's curves."""
     a = np.log(test["et50"].to_numpy())
     b = np.log(ref["et50"].to_numpy())
-    out: dict[str, Any] = {"n_test": len(a), "n_reference": len(b), "notes": ""}
+    out: dict[str, Any] = {"metric": "et50_ratio", "parallelism": "not_assessed", "notes": ""}
     if len(a) == 0 or len(b) == 0:
         missing = "test" if len(a) == 0 else "reference"
-        out.update(estimate=None, lower=None, upper=None, p_value=None, method="none")
-        out["notes"] = f"no converged {missing} curve with an et50"
+        out.update(method="none", notes=f"no converged {missing} curve with an et50")
         return out
     diff = float(a.mean() - b.mean())
     if len(a) >= 2 and len(b) >= 2:
@@ -99,57 +159,162 @@ def _compare_group(test: pl.DataFrame, ref: pl.DataFrame, level: float) -> dict[
     return out
 
 
-def compare_products(
-    curves: pl.DataFrame, comparisons: Sequence[dict[str, Any]], level: float = 0.95
-) -> pl.DataFrame:
-    """One row per comparison × ``by`` group: et50 ratio test/reference with CI and p-value.
+def _potency_rows(
+    wells: pl.DataFrame, test: str, reference: str, margins: ParallelismMargins, level: float
+) -> list[dict[str, Any]]:
+    """Potency (or fallback) rows of one group from its sample wells."""
+    counts = _counts(wells, test, reference, pl.col("plate_id"))
+    blank = [
+        {"metric": "potency_ratio", "method": m, "parallelism": "not_assessed", **counts}
+        for m in ("parallel_line_delta", "parallel_line_fieller")
+    ]
+    spans = [c for c in ("target", "readout") if c in wells.columns and wells[c].n_unique() > 1]
+    if spans:
+        what = "; ".join(f"{c} {', '.join(sorted(map(str, wells[c].unique())))}" for c in spans)
+        note = f"not computed: the group spans several {what}; add target (or batch) to its by"
+        return [{**row, "notes": note} for row in blank]
+    missing = [
+        p for p in (test, reference) if counts["n_test" if p == test else "n_reference"] == 0
+    ]
+    if missing:
+        note = f"not computed: no usable well of {', '.join(missing)} in this group"
+        return [{**row, "notes": note} for row in blank]
+    try:
+        result = relative_potency(
+            wells.with_columns(curve_id_expr()), test, reference, margins=margins, level=level
+        )
+    except KillcurveInputError as err:
+        return [{**row, "notes": f"not computed: {err}"} for row in blank]
+    f_p = result.table["f_parallel_p"][0]
+    extra = f"{wells.height} wells, one et50 per curve (within-assay interval)" + (
+        f"; F-test of parallelism p = {f_p:.3g}" if f_p is not None else ""
+    )
+    rows = []
+    for row in result.table.iter_rows(named=True):
+        metric = row["metric"]
+        if metric == "lysis_difference_at_et":
+            metric = f"lysis_difference_at_{row['et_ratio']:g}"
+        notes = "; ".join(filter(None, [row["notes"], extra]))
+        rows.append(
+            {
+                **{k: row[k] for k in ("estimate", "lower", "upper", "p_value", "method")},
+                "metric": metric,
+                "parallelism": row["parallelism"],
+                **counts,
+                "notes": notes,
+            }
+        )
+    return rows
 
-    The ``by`` columns of all comparisons appear as columns (null where a
-    comparison does not group by them).
+
+def _mixed_row(
+    curves: pl.DataFrame, test: str, reference: str, by: Sequence[str], level: float
+) -> dict[str, Any]:
+    """ln et50 ~ product mixed model of the group's curves (lot and day random effects)."""
+    adjust = [c for c in ADJUST_COLUMNS if c not in by]
+    row: dict[str, Any] = {
+        "metric": "et50_ratio",
+        "method": "mixedlm_log_et50",
+        "parallelism": "not_assessed",
+        **_counts(curves, test, reference, pl.col("plate_ids").str.split(";").explode()),
+    }
+    try:
+        fit = fit_mixed(curves, reference=reference, adjust=adjust, level=level)
+    except KillcurveInputError as err:
+        return {**row, "notes": f"not fitted: {err}"}
+    ratio = fit.ratios.filter(pl.col("product") == test).row(0, named=True)
+    sds = ", ".join(f"{c} {s:.3g}" for c, s in fit.variance.select("component", "sd").iter_rows())
+    notes = [
+        fit.formula,
+        f"SD (ln scale): {sds}",
+        f"t interval on {ratio['df']:g} df" if ratio["df"] else "normal interval",
+        *fit.notes,
+    ]
+    if not fit.converged:
+        notes.append("MixedLM did not converge")
+    return {
+        **row,
+        **{k: ratio[k] for k in ("estimate", "lower", "upper", "p_value")},
+        "notes": "; ".join(notes),
+    }
+
+
+def _group_mask(key: dict[str, Any]) -> pl.Expr:
+    if not key:
+        return pl.lit(True)
+    return pl.all_horizontal([pl.col(k).cast(pl.String).eq_missing(v) for k, v in key.items()])
+
+
+def _sample_wells(wells: pl.DataFrame, products: Sequence[str]) -> pl.DataFrame:
+    """Non-excluded sample wells of ``products`` with a % lysis and a positive E:T."""
+    missing = [pl.lit(None, pl.String).alias(c) for c in CURVE_KEYS if c not in wells.columns]
+    return (
+        wells.with_columns(missing)
+        .filter(
+            (pl.col("role") == "sample")
+            & ~pl.col("excluded").fill_null(False)
+            & pl.col("pct_lysis").is_not_null()
+            & pl.col("pct_lysis").is_finite()
+            & (pl.col("et_ratio") > 0)
+            & pl.col("product").is_in(list(products))
+        )
+        .with_columns(pl.col(c).cast(pl.String) for c in CURVE_KEYS)
+    )
+
+
+def compare_products(
+    curves: pl.DataFrame,
+    comparisons: Sequence[dict[str, Any]],
+    wells: pl.DataFrame | None = None,
+    level: float = 0.95,
+) -> pl.DataFrame:
+    """``comparisons.csv``: per comparison × ``by`` group, the rows of the module docstring.
+
+    ``curves``: the curve table (``curves.parquet``); ``wells``: the well
+    table (``wells.parquet``), needed for the potency rows (without it they
+    are left out). The ``by`` columns of all comparisons appear as columns
+    (null where a comparison does not group by them).
     """
     check_comparisons(comparisons, curves["product"].unique().to_list())
     usable = curves.filter(pl.col("converged") & pl.col("et50").is_not_null())
     by_all = [c for c in BY_COLUMNS if any(c in comp.get("by", []) for comp in comparisons)]
     rows = []
-    for comp in comparisons:
+    for i, comp in enumerate(comparisons):
         by = list(comp.get("by", []))
-        pair = curves.filter(pl.col("product").is_in([comp["test"], comp["reference"]]))
+        test, reference = comp["test"], comp["reference"]
+        pair = curves.filter(pl.col("product").is_in([test, reference]))
         groups = pair.select(by).unique().sort(by, nulls_last=True) if by else pl.DataFrame([{}])
+        sample = _sample_wells(wells, [test, reference]) if wells is not None else None
         for key in groups.iter_rows(named=True):
-            mask = (
-                pl.all_horizontal([pl.col(k).eq_missing(v) for k, v in key.items()])
-                if key
-                else pl.lit(True)
-            )
-            group = usable.filter(mask)
-            test = group.filter(pl.col("product") == comp["test"])
-            ref = group.filter(pl.col("product") == comp["reference"])
-            rows.append(
+            group = usable.filter(_group_mask(key))
+            test_curves = group.filter(pl.col("product") == test)
+            ref_curves = group.filter(pl.col("product") == reference)
+            found = [
                 {
-                    "comparison": comp["name"],
-                    **dict.fromkeys(by_all),
-                    **key,
-                    "test": comp["test"],
-                    "reference": comp["reference"],
-                    "metric": "et50_ratio",
-                    **_compare_group(test, ref, level),
+                    **_et50_row(test_curves, ref_curves, level),
+                    **_counts(
+                        group.filter(pl.col("product").is_in([test, reference])),
+                        test,
+                        reference,
+                        pl.col("plate_ids").str.split(";").explode(),
+                    ),
                 }
-            )
-    schema = {"comparison": pl.String, **dict.fromkeys(by_all, pl.String)}
-    schema.update(
-        test=pl.String,
-        reference=pl.String,
-        metric=pl.String,
-        estimate=pl.Float64,
-        lower=pl.Float64,
-        upper=pl.Float64,
-        p_value=pl.Float64,
-        method=pl.String,
-        n_test=pl.Int64,
-        n_reference=pl.Int64,
-        notes=pl.String,
-    )
-    return pl.DataFrame(rows, schema=schema).select("comparison", *by_all, *RESULT_COLUMNS)
+            ]
+            if sample is not None:
+                found += _potency_rows(
+                    sample.filter(_group_mask(key)), test, reference, _margins(comp, i), level
+                )
+            lots = [frame["lot"].drop_nulls().n_unique() for frame in (test_curves, ref_curves)]
+            if min(lots) >= 2:
+                found.append(
+                    _mixed_row(pl.concat([test_curves, ref_curves]), test, reference, by, level)
+                )
+            base = {"comparison": comp["name"], **dict.fromkeys(by_all), **key}
+            rows += [{**base, "test": test, "reference": reference, **r} for r in found]
+    schema = {"comparison": pl.String, **dict.fromkeys(by_all, pl.String), **RESULT_COLUMNS}
+    table = pl.DataFrame(rows, schema=schema).with_columns(pl.col(pl.Float64).fill_nan(None))
+    methods = {comp["name"]: comp.get("multiplicity", "holm") for comp in comparisons}
+    return adjust_table(table, methods).select("comparison", *by_all, *RESULT_COLUMNS)
 
 
 __all__ = ["BY_COLUMNS", "CURVE_KEYS", "check_comparisons", "compare_products"]

@@ -86,10 +86,12 @@ def thaw_retention(
     keys = ["product", "target", "stage", "metric"]
     long = _metric_values(curves.filter(pl.col("cryo").is_in([pre, post])), reference_et)
     per_lot = (
-        long.group_by(*keys, "lot", "cryo")
+        long.group_by(*keys, "lot", "cryo", maintain_order=True)
         .agg(
+            # values sorted so that the sum, and the last bit of the mean, never depend on the
+            # order in which a parallel group-by hands them over (byte-identical reruns)
             pl.when((pl.col("value") > 0).all() & (pl.col("value").count() > 0))
-            .then(pl.col("value").log().mean().exp())
+            .then(pl.col("value").sort().log().mean().exp())
             .alias("value")
         )
         .pivot(on="cryo", index=[*keys, "lot"], values="value")
@@ -97,11 +99,15 @@ def thaw_retention(
     for state in (pre, post):
         if state not in per_lot.columns:
             per_lot = per_lot.with_columns(pl.lit(None, pl.Float64).alias(state))
-    per_lot = per_lot.rename({pre: "pre", post: "post"}).with_columns(
-        (pl.col("post") / pl.col("pre")).alias("estimate"),
-        pl.lit("lot").alias("level"),
-        pl.lit(1, pl.Int64).alias("n_lots"),
-    )
+    per_lot = (
+        per_lot.rename({pre: "pre", post: "post"})
+        .with_columns(
+            (pl.col("post") / pl.col("pre")).alias("estimate"),
+            pl.lit("lot").alias("level"),
+            pl.lit(1, pl.Int64).alias("n_lots"),
+        )
+        .sort([*keys, "lot"], nulls_last=True)
+    )  # lot order fixes the sums of the means below
     rows = []
     alpha = 1.0 - level
     for key, group in per_lot.group_by(keys, maintain_order=True):

@@ -86,13 +86,17 @@ def _fit(frame: pl.DataFrame, level: float) -> dict[str, object]:
 def stage_trend(curves: pl.DataFrame, stages: Sequence[str], level: float = 0.95) -> pl.DataFrame:
     """One row per product × target × cryo with ≥ 2 listed stages (``TREND_COLUMNS``)."""
     score = {name: i for i, name in enumerate(stages)}
-    usable = curves.filter(
-        pl.col("converged") & pl.col("et50").is_not_null() & pl.col("stage").is_not_null()
-    ).with_columns(
-        pl.col("et50").log().alias("log_et50"),
-        pl.col("stage")
-        .replace_strict(score, default=None, return_dtype=pl.Int64)
-        .alias("stage_score"),
+    # a fixed row order: the fits' last bits do not depend on how the table was ordered
+    order = ["curve_id"] if "curve_id" in curves.columns else ["product", "lot", "stage", "et50"]
+    usable = (
+        curves.sort(order, nulls_last=True)
+        .filter(pl.col("converged") & pl.col("et50").is_not_null() & pl.col("stage").is_not_null())
+        .with_columns(
+            pl.col("et50").log().alias("log_et50"),
+            pl.col("stage")
+            .replace_strict(score, default=None, return_dtype=pl.Int64)
+            .alias("stage_score"),
+        )
     )
     rows = []
     keys = ["product", "target", "cryo"]

@@ -25,6 +25,7 @@ format                    module            exports
 ``thermo_skanit``         skanit            Thermo Fisher SkanIt xlsx
 ``flowjo_csv``            flow_table        FlowJo statistics table, one row per well
 ``cell_index_csv``        cell_index        impedance cell index, one row per well and sweep
+``tidy_csv``              tidy_csv          one row per well or point (never sniffed)
 ========================  ================  =========================================
 
 Common rules: calculated blocks (blank-corrected, concentrations,
@@ -56,6 +57,7 @@ from killcurve.io.readers import (
     skanit,
     softmax_pro,
     tecan,
+    tidy_csv,
 )
 from killcurve.io.readers.grid_csv import looks_like as _looks_like_grid
 from killcurve.io.readers.grid_csv import read_grid_csv
@@ -80,6 +82,7 @@ READERS: dict[str, Reader] = {
     skanit.FORMAT: skanit.read_skanit,
     flow_table.FORMAT: flow_table.read_flowjo,
     cell_index.FORMAT: cell_index.read_cell_index,
+    tidy_csv.FORMAT: tidy_csv.read_tidy_csv,
 }
 
 #: Text formats in the order they are tried by :func:`sniff`.

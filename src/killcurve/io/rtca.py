@@ -1,0 +1,360 @@
+"""Agilent xCELLigence RTCA Excel exports: the cell-index time course and the plate layout.
+
+An RTCA export (``RTCA Software → Export → Excel``) is one workbook per plate:
+
+* ``Cover`` — ``Key: | value`` rows (``Created By``, ``Creation Date``, ``File Name``, ``Exp ID``).
+* ``Layout`` — an 8 × 12 grid (header row ``1 … 12``, first column ``A … H``); each cell holds
+  one line per item the user entered, written ``Name(amount)``: ``PBT1(0)``, ``IL13(2500)``,
+  ``Drug(100.00pg/ml)``.
+* ``Cell Index`` — one block per sweep: a header cell ``Cell Index at: h:mm:ss`` (hours since the
+  first sweep, which may exceed 24), the column-number row, then rows ``A … H``.
+
+The cell index (CI, dimensionless) is the instrument's ``(Z_t − Z_0)/15 Ω`` impedance change
+against the background sweep, so the first sweep is 0 in every well. ``Well Graph`` and
+``Data Analysis-Curve`` are views of the same numbers and are not read.
+
+:func:`read_rtca` returns the tidy time course (one row per well and sweep) with each well's
+layout text; :func:`annotate_layout` turns the layout items into the study's columns (target,
+effector, E:T, treatment, role) through the mapping in the study config.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from killcurve.errors import KillcurveInputError
+from killcurve.io.readers.cells import classify
+from killcurve.io.readers.sheets import key_values, read_sheets
+from killcurve.plate import split_well
+
+FORMAT = "rtca_xlsx"
+#: Sheets an RTCA export must have.
+SHEETS = ("Layout", "Cell Index")
+
+_SWEEP = re.compile(r"^Cell Index at:\s*(\d+):(\d{1,2}):(\d{1,2})\s*$")
+_ITEM = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<amount>[^()]*)\)$")
+_CONC = re.compile(r"^\s*(?P<value>[0-9.]+(?:[eE][+-]?\d+)?)\s*(?P<unit>[A-Za-zµμ/]+)\s*$")
+
+#: Concentration units: name (lower case, per mL or per L) -> (family, factor to the family base).
+#: Mass concentrations are based on g/L (1 ng/mL = 1e-6 g/L); molar ones on mol/L.
+UNITS: dict[str, tuple[str, float]] = {
+    "pg/ml": ("mass", 1e-9),
+    "ng/ml": ("mass", 1e-6),
+    "ug/ml": ("mass", 1e-3),
+    "µg/ml": ("mass", 1e-3),
+    "μg/ml": ("mass", 1e-3),
+    "mg/ml": ("mass", 1.0),
+    "g/l": ("mass", 1.0),
+    "pm": ("molar", 1e-12),
+    "nm": ("molar", 1e-9),
+    "um": ("molar", 1e-6),
+    "µm": ("molar", 1e-6),
+    "μm": ("molar", 1e-6),
+    "mm": ("molar", 1e-3),
+    "m": ("molar", 1.0),
+}
+
+
+@dataclass(frozen=True)
+class RtcaExport:
+    """What :func:`read_rtca` found in one workbook.
+
+    ``data``: one row per well and sweep — ``sweep`` (Int32, 1-based order in the file),
+    ``time_h`` (Float64, hours since the first sweep, from the block header), ``well``
+    (``A1``), ``row`` (``A``), ``col`` (Int32), ``cell_index`` (Float64, null when the cell is
+    not a number), ``flag`` (null, ``empty`` or ``not_numeric``) and ``annotation`` (the well's
+    Layout text, items joined by ``"; "``).
+    ``layout``: one row per well — ``well``, ``row``, ``col``, ``annotation`` and ``items``
+    (list of ``{name, amount}`` structs, ``amount`` as written, null if absent).
+    ``metadata``: the Cover sheet's key/value pairs.
+    """
+
+    data: pl.DataFrame
+    layout: pl.DataFrame
+    metadata: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def sweep_hours(header: str) -> float | None:
+    """Hours since the first sweep from a block header; None when ``header`` is not one.
+
+    >>> sweep_hours("Cell Index at: 23:48:00"), sweep_hours("Cell Index at: 0:15:17")
+    (23.8, 0.25472222222222224)
+    >>> sweep_hours("Layout") is None
+    True
+    """
+    match = _SWEEP.match(header.strip())
+    if match is None:
+        return None
+    hours, minutes, seconds = (int(g) for g in match.groups())
+    return hours + minutes / 60 + seconds / 3600
+
+
+def parse_items(text: str) -> list[dict[str, str | None]]:
+    """Items of one Layout cell: one ``{name, amount}`` per line written ``Name(amount)``.
+
+    A line without parentheses is an item with no amount.
+
+    >>> parse_items("PBT1(0)\\nIL13(2500)\\n")
+    [{'name': 'PBT1', 'amount': '0'}, {'name': 'IL13', 'amount': '2500'}]
+    >>> parse_items("Drug(100.00pg/ml)")
+    [{'name': 'Drug', 'amount': '100.00pg/ml'}]
+    >>> parse_items("medium only")
+    [{'name': 'medium only', 'amount': None}]
+    """
+    items: list[dict[str, str | None]] = []
+    for line in (part.strip() for part in text.splitlines()):
+        if not line:
+            continue
+        match = _ITEM.match(line)
+        if match is None:
+            items.append({"name": line, "amount": None})
+        else:
+            items.append({"name": match["name"].strip(), "amount": match["amount"].strip()})
+    return items
+
+
+def _grid_header(row: list[str]) -> list[int] | None:
+    """Column numbers of a ``| 1 | 2 | … |`` header row, or None."""
+    cells = [c.strip() for c in row[1:]]
+    while cells and not cells[-1]:
+        cells.pop()
+    if not cells or not all(c.isdigit() for c in cells):
+        return None
+    return [int(c) for c in cells]
+
+
+def _read_layout(path: Path, rows: list[list[str]]) -> pl.DataFrame:
+    cols = _grid_header(rows[0]) if rows else None
+    if cols is None:
+        raise KillcurveInputError(
+            f"{path}: sheet 'Layout' does not start with the column-number row (| 1 | 2 | … |). "
+            "Export the plate again from the RTCA software with the layout included."
+        )
+    records = []
+    for row in rows[1:]:
+        label = row[0].strip()
+        if not label:
+            continue
+        for col, text in zip(cols, row[1:], strict=False):
+            items = parse_items(text)
+            records.append(
+                {
+                    "well": f"{label}{col}",
+                    "row": label,
+                    "col": col,
+                    "annotation": "; ".join(
+                        i["name"] if i["amount"] is None else f"{i['name']}({i['amount']})"
+                        for i in items
+                    ),
+                    "items": items,
+                }
+            )
+    item = pl.Struct({"name": pl.String, "amount": pl.String})
+    schema = {
+        "well": pl.String,
+        "row": pl.String,
+        "col": pl.Int32,
+        "annotation": pl.String,
+        "items": pl.List(item),
+    }
+    return pl.DataFrame(records, schema=schema)
+
+
+def _read_cell_index(path: Path, rows: list[list[str]]) -> pl.DataFrame:
+    sweeps: list[int] = []
+    times: list[float] = []
+    labels: list[str] = []
+    cols: list[int] = []
+    raws: list[str] = []
+    sweep, time_h, header = 0, None, None
+    for line_no, row in enumerate(rows, start=1):
+        first = row[0].strip() if row else ""
+        hours = sweep_hours(first) if first else None
+        if hours is not None:
+            sweep, time_h, header = sweep + 1, hours, None
+            continue
+        if time_h is None:
+            if first or any(c.strip() for c in row):
+                raise KillcurveInputError(
+                    f"{path} sheet 'Cell Index' row {line_no}: expected a block header "
+                    f"'Cell Index at: h:mm:ss', found {first!r}. Export the cell index from "
+                    "the RTCA software without editing the sheet."
+                )
+            continue
+        if header is None:
+            header = _grid_header(row)
+            if header is None and any(c.strip() for c in row):
+                raise KillcurveInputError(
+                    f"{path} sheet 'Cell Index' row {line_no}: the block 'Cell Index at' "
+                    f"sweep {sweep} has no column-number row (| 1 | 2 | … |)."
+                )
+            continue
+        if not first:
+            continue
+        if split_well(f"{first}1") is None:
+            raise KillcurveInputError(
+                f"{path} sheet 'Cell Index' row {line_no}: {first!r} is not a plate row letter."
+            )
+        for col, raw in zip(header, row[1:], strict=False):
+            sweeps.append(sweep)
+            times.append(time_h)
+            labels.append(first)
+            cols.append(col)
+            raws.append(raw)
+    if not sweeps:
+        raise KillcurveInputError(
+            f"{path}: sheet 'Cell Index' holds no 'Cell Index at: h:mm:ss' block. "
+            "Export the cell index from the RTCA software."
+        )
+    parsed = [classify(r) for r in raws]
+    return pl.DataFrame(
+        {
+            "sweep": sweeps,
+            "time_h": times,
+            "well": [f"{r}{c}" for r, c in zip(labels, cols, strict=True)],
+            "row": labels,
+            "col": cols,
+            "cell_index": [p[0] for p in parsed],
+            "flag": [p[1] for p in parsed],
+        },
+        schema={
+            "sweep": pl.Int32,
+            "time_h": pl.Float64,
+            "well": pl.String,
+            "row": pl.String,
+            "col": pl.Int32,
+            "cell_index": pl.Float64,
+            "flag": pl.String,
+        },
+    )
+
+
+def read_rtca(path: Path) -> RtcaExport:
+    """Read an xCELLigence RTCA Excel export: cell index per well and sweep, layout, cover.
+
+    Stops with a message naming the file when a required sheet is missing or a block is
+    malformed. Sweep times must increase through the file.
+    """
+    path = Path(path)
+    sheets = read_sheets(path)
+    missing = [s for s in SHEETS if s not in sheets]
+    if missing:
+        raise KillcurveInputError(
+            f"{path}: not an RTCA export — sheet(s) {', '.join(missing)} missing "
+            f"(sheets: {', '.join(sheets)}). Export the plate from the RTCA software "
+            "(Export → Excel) with the layout and cell index."
+        )
+    layout = _read_layout(path, sheets["Layout"])
+    data = _read_cell_index(path, sheets["Cell Index"])
+    times = data.group_by("sweep").agg(pl.col("time_h").first()).sort("sweep")["time_h"]
+    if (times.diff().drop_nulls() <= 0).any():
+        raise KillcurveInputError(
+            f"{path}: sheet 'Cell Index' sweep times do not increase. Export the plate again."
+        )
+    data = data.join(layout.select("well", "annotation"), on="well", how="left")
+    return RtcaExport(data, layout, key_values(sheets.get("Cover", [])), path)
+
+
+def concentration(amount: str, unit: str, where: str) -> float:
+    """``amount`` (``100.00pg/ml``) in ``unit`` (``ng/mL``); stops naming ``where`` if impossible.
+
+    >>> concentration("100.00pg/ml", "ng/mL", "A3"), concentration("1.00ug/ml", "ng/mL", "A11")
+    (0.1, 1000.0)
+    """
+    match = _CONC.match(amount)
+    target = UNITS.get(unit.strip().lower())
+    if target is None:
+        raise KillcurveInputError(
+            f"config key timecourse.layout.concentration_unit: unknown unit {unit!r}; "
+            f"use one of {', '.join(UNITS)} (case does not matter)."
+        )
+    found = UNITS.get(match["unit"].lower()) if match else None
+    if match is None or found is None or found[0] != target[0]:
+        raise KillcurveInputError(
+            f"{where}: treatment amount {amount!r} is not a concentration convertible to "
+            f"{unit} (write e.g. 100.00pg/ml or 10nM in the RTCA layout)."
+        )
+    return round(float(match["value"]) * found[1] / target[1], 12)
+
+
+def annotate_layout(layout: pl.DataFrame, mapping: dict[str, Any], where: str) -> pl.DataFrame:
+    """Per-well study columns from the Layout items and the study's ``layout`` mapping.
+
+    ``mapping`` keys (config ``timecourse.layout``): ``targets`` (layout names that are target
+    cell lines), ``effectors`` (layout name → effector label; the item's amount is the number of
+    effector cells per well), ``target_cells`` (target cells seeded per well, used for E:T when
+    the layout writes 0), ``treatment`` (layout name of the treatment item, optional),
+    ``treatment_name`` (its label) and ``concentration_unit``.
+
+    Returns ``well``, ``target``, ``effector`` (null: target alone), ``effector_cells``,
+    ``et_ratio`` = effector_cells / target_cells (0 for target alone), ``treatment``
+    (``treatment_name`` or ``none``), ``treatment_conc`` (in ``concentration_unit``, 0 for none)
+    and ``role`` (``sample`` or ``target_only``). Wells with no items are dropped. A name the
+    mapping does not know stops the run, naming ``where`` (file) and the well.
+    """
+    targets = set(mapping["targets"])
+    effectors: dict[str, str] = dict(mapping.get("effectors", {}))
+    treatment_item = mapping.get("treatment")
+    treatment_name = mapping.get("treatment_name") or treatment_item or "treatment"
+    unit = mapping.get("concentration_unit", "ng/mL")
+    target_cells = float(mapping["target_cells"])
+    records = []
+    for row in layout.iter_rows(named=True):
+        if not row["items"]:
+            continue
+        place = f"{where} Layout well {row['well']}"
+        rec: dict[str, Any] = {
+            "well": row["well"],
+            "target": None,
+            "effector": None,
+            "effector_cells": 0.0,
+            "treatment": "none",
+            "treatment_conc": 0.0,
+        }
+        for item in row["items"]:
+            name, amount = item["name"], item["amount"]
+            if name in targets:
+                rec["target"] = name
+            elif name in effectors:
+                rec["effector"] = effectors[name]
+                try:
+                    rec["effector_cells"] = float(amount or "")
+                except ValueError:
+                    raise KillcurveInputError(
+                        f"{place}: effector {name}({amount}) needs a number of cells per well."
+                    ) from None
+            elif treatment_item is not None and name == treatment_item:
+                rec["treatment"] = treatment_name
+                rec["treatment_conc"] = concentration(amount or "", unit, place)
+            else:
+                raise KillcurveInputError(
+                    f"{place}: layout item {name!r} is not in config key timecourse.layout "
+                    "(targets, effectors or treatment). Add it there."
+                )
+        if rec["target"] is None:
+            raise KillcurveInputError(
+                f"{place}: no target cell line among {row['annotation']!r}. Add its name to "
+                "config key timecourse.layout.targets."
+            )
+        rec["et_ratio"] = rec["effector_cells"] / target_cells
+        rec["role"] = "target_only" if rec["effector"] is None else "sample"
+        records.append(rec)
+    return pl.DataFrame(
+        records,
+        schema={
+            "well": pl.String,
+            "target": pl.String,
+            "effector": pl.String,
+            "effector_cells": pl.Float64,
+            "treatment": pl.String,
+            "treatment_conc": pl.Float64,
+            "et_ratio": pl.Float64,
+            "role": pl.String,
+        },
+    )

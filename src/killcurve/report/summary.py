@@ -1,0 +1,549 @@
+"""The report's answers to the seed questions, and the dossier figures' caption values.
+
+Four questions, worded from the study's own products and targets:
+
+1. non-specific killing (targets in ``report.nonspecific_targets``, default
+   ``[K562]``) of the test product relative to the reference, by process stage;
+2. target-specific potency (every other target; ``report.antigen`` names the
+   antigen in the wording, e.g. DLL3) on each specific target;
+3. viability and recovery after thaw (``viability`` tables);
+4. killing retained after thaw (``thaw_retention.csv``).
+
+Each answer is a few sentences whose numbers come from the tables
+(``comparisons.csv`` rows as :func:`killcurve.figures.forest.forest_rows`
+picks them, ``stage_trend.csv``, ``thaw_retention.csv``, ``viability*.csv``)
+and the number of its figure. A question the study cannot answer (no such
+target, no ``viability`` key, no lot tested before and after thaw) says so
+and why. Figures whose input is absent are not made:
+:func:`available_figures` decides, from the config and the fitted curves, at
+workflow-planning time and again when the report numbers its figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+#: The dossier figures, in the order the shipped captions number them.
+DOSSIER_FIGURES = ("stages", "forest", "viability", "thaw")
+#: Non-specific targets when ``report.nonspecific_targets`` is not given: K562, the
+#: MHC class I-deficient line that NK cells kill without a specific receptor.
+DEFAULT_NONSPECIFIC = ("K562",)
+#: Wording of each metric of the forest rows in a sentence.
+RATIO_WORDS = {
+    "potency_ratio": "parallel-line potency ratio, within-assay interval",
+    "et50_ratio": "et50 ratio",
+    "et50_ratio_separate": "et50 ratio from separate (non-parallel) fits",
+}
+#: Wording of a multiplicity adjustment.
+ADJUSTMENT_WORDS = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "BH-FDR"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the answers need from the config (see :meth:`from_config`)."""
+
+    stages: tuple[str, ...] = ()
+    pre: str = "fresh"
+    post: str = "post_thaw"
+    reference_et: float | None = 10.0
+    comparisons: tuple[Mapping[str, Any], ...] = ()
+    viability: bool = False
+    min_viability_pct: float | None = 70.0
+    min_recovery_pct: float | None = 50.0
+    viability_ci_level: float = 0.95
+    nonspecific_targets: tuple[str, ...] = DEFAULT_NONSPECIFIC
+    antigen: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Settings from a study config (validated, defaults filled) or the same keys alone.
+
+        Reads ``stages``, ``thaw``, ``comparisons``, ``viability`` and the optional
+        ``report: {nonspecific_targets: [...], antigen: ...}``; absent keys take
+        the defaults of this class.
+        """
+        thaw = config.get("thaw") or {}
+        viability = config.get("viability")
+        report = config.get("report") or {}
+        base = cls()
+        return cls(
+            stages=tuple(config.get("stages") or ()),
+            pre=thaw.get("pre", base.pre),
+            post=thaw.get("post", base.post),
+            reference_et=thaw.get("reference_et", base.reference_et),
+            comparisons=tuple(config.get("comparisons") or ()),
+            viability=bool(viability),
+            min_viability_pct=(viability or {}).get("min_viability_pct", base.min_viability_pct),
+            min_recovery_pct=(viability or {}).get("min_recovery_pct", base.min_recovery_pct),
+            viability_ci_level=(viability or {}).get("ci_level", base.viability_ci_level),
+            nonspecific_targets=tuple(report.get("nonspecific_targets", DEFAULT_NONSPECIFIC)),
+            antigen=report.get("antigen"),
+        )
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The run's tables the answers read; None where the run has no such table."""
+
+    curves: pl.DataFrame
+    comparisons: pl.DataFrame | None = None
+    trend: pl.DataFrame | None = None
+    retention: pl.DataFrame | None = None
+    viability_lots: pl.DataFrame | None = None
+    viability_products: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One seed question: its sentences, the figure that shows it, or why it is not answered.
+
+    ``figure``: the id of the dossier figure shown with the answer; ``also``: ids of
+    figures the sentences also draw on (referred to by number).
+    """
+
+    id: str
+    question: str
+    sentences: list[str] = field(default_factory=list)
+    figure: str | None = None
+    missing: str | None = None
+    also: tuple[str, ...] = ()
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    """A number to ``digits`` significant digits, trailing zeros kept, no exponent.
+
+    >>> num(0.30583), num(1.0), num(0.6), num(12.4), num(116.06, 3), num(None)
+    ('0.31', '1.0', '0.60', '12', '116', '–')
+    """
+    if value is None:
+        return "–"
+    if abs(value) >= 10 ** (digits - 1):
+        return f"{value:.0f}"
+    return f"{value:#.{digits}g}".rstrip(".")
+
+
+def hours(value: float) -> str:
+    """Hours after thaw as written on the axis: ``0 h``, ``24 h``, ``4.5 h``."""
+    return f"{value:g} h"
+
+
+def pct(value: float | None) -> str:
+    """A percentage to one decimal: ``91.4 %``."""
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def p_text(p: float | None, adjusted: str | None = None) -> str:
+    """``p = 0.0015``, ``p < 0.001`` or ``Holm-adjusted p = 0.03``; empty when p is missing.
+
+    >>> p_text(0.00146, "holm"), p_text(0.0000375), p_text(None)
+    ('Holm-adjusted p = 0.0015', 'p < 0.001', '')
+    """
+    if p is None:
+        return ""
+    name = f"{ADJUSTMENT_WORDS.get(adjusted, adjusted)}-adjusted p" if adjusted else "p"
+    return f"{name} < 0.001" if p < 0.001 else f"{name} = {num(p)}"
+
+
+def _interval(lower: float | None, upper: float | None, level: float = 95) -> str:
+    return f"{level:g} % CI {num(lower)}–{num(upper)}" if lower is not None else "no interval"
+
+
+def _thaw_pairs(curves: pl.DataFrame, pre: str, post: str) -> pl.DataFrame:
+    """Product × target × stage × lot with a converged et50 both before and after thaw."""
+    return (
+        curves.filter(
+            pl.col("converged") & (pl.col("et50") > 0) & pl.col("cryo").is_in([pre, post])
+        )
+        .group_by("product", "target", "stage", "lot")
+        .agg(pl.col("cryo").n_unique().alias("states"))
+        .filter(pl.col("states") == 2)
+    )
+
+
+def available_figures(curves: pl.DataFrame, settings: Settings) -> dict[str, str | None]:
+    """Per dossier figure: None when it is made, else why not (a sentence for the report).
+
+    stages: some product × target × cryo has converged curves at ≥ 2 of the
+    config's stages; forest: comparisons configured; viability: the config has
+    the ``viability`` key; thaw: some lot has a converged et50 both states.
+    """
+    listed = curves.filter(
+        pl.col("converged") & (pl.col("et50") > 0) & pl.col("stage").is_in(list(settings.stages))
+    )
+    staged = listed.group_by("product", "target", "cryo").agg(pl.col("stage").n_unique())
+    reasons: dict[str, str | None] = {
+        "stages": None
+        if staged.filter(pl.col("stage") >= 2).height
+        else (
+            "no process stages in the config (key `stages`)"
+            if not settings.stages
+            else "no product has converged curves at two or more of the config's `stages`"
+        ),
+        "forest": None
+        if settings.comparisons
+        else "no comparisons in the config (key `comparisons`)",
+        "viability": None
+        if settings.viability
+        else "no viability counts in the config (key `viability`)",
+        "thaw": None
+        if _thaw_pairs(curves, settings.pre, settings.post).height
+        else f"no lot has a converged curve both {settings.pre} and {settings.post} "
+        "(config key `thaw`, layout field `cryo`)",
+    }
+    return reasons
+
+
+def _adjustment(settings: Settings, comparison: str) -> str:
+    for comp in settings.comparisons:
+        if comp.get("name") == comparison:
+            return comp.get("multiplicity", "holm")
+    return "holm"
+
+
+def _ratio_rows(tables: Tables, targets: Sequence[str], settings: Settings) -> pl.DataFrame:
+    """The forest rows (one per comparison group) of ``targets``, before thaw, config order."""
+    from killcurve.figures.forest import forest_rows
+
+    if tables.comparisons is None or tables.comparisons.is_empty():
+        return pl.DataFrame()
+    rows = forest_rows(tables.comparisons, settings.stages)
+    if "target" not in rows.columns:
+        return pl.DataFrame()
+    if "cryo" in rows.columns:
+        rows = rows.filter(pl.col("cryo").is_null() | (pl.col("cryo") == settings.pre))
+    rows = rows.filter(pl.col("target").is_in(list(targets)))
+    if rows.is_empty():
+        return rows
+    names = [c.get("name") for c in settings.comparisons]
+    first = next((n for n in names if n in set(rows["comparison"].to_list())), None)
+    first = first or rows["comparison"][0]
+    score = {s: i for i, s in enumerate(settings.stages)}
+    rows = rows.filter(pl.col("comparison") == first)
+    if "stage" in rows.columns:
+        rows = (
+            rows.with_columns(
+                pl.col("stage")
+                .replace_strict(score, default=len(score), return_dtype=pl.Int64)
+                .alias("_order")
+            )
+            .sort("target", "_order")
+            .drop("_order")
+        )
+    return rows
+
+
+def _ratio_sentence(row: Mapping[str, Any], settings: Settings) -> str:
+    """``NEUK203-13 reached half-maximal lysis of SHP-77 at 0.31× the E:T of NEUK200-13 (…)``."""
+    where = ", ".join(str(row[c]) for c in ("stage", "cryo", "batch") if row.get(c) is not None)
+    adjusted = row.get("p_adjusted")
+    p = (
+        p_text(adjusted, _adjustment(settings, row["comparison"]))
+        if adjusted is not None
+        else (p_text(row.get("p_value")))
+    )
+    detail = "; ".join(
+        filter(None, [RATIO_WORDS[row["metric"]], _interval(row["lower"], row["upper"]), p])
+    )
+    return (
+        f"{row['test']} reached half-maximal lysis of {row['target']}"
+        + (f" ({where})" if where else "")
+        + f" at {num(row['estimate'])}× the E:T of {row['reference']} ({detail})."
+    )
+
+
+def _trend_sentence(row: Mapping[str, Any]) -> str:
+    method = "mixed model, random lot intercept" if row["method"] == "mixedlm_lot" else "OLS"
+    detail = "; ".join(
+        filter(None, [_interval(row["lower"], row["upper"]), p_text(row["p_value"]), method])
+    )
+    return (
+        f"Along the process stages, {row['product']}'s et50 on {row['target']}"
+        + (f" ({row['cryo']})" if row.get("cryo") else "")
+        + f" changed {num(row['estimate'])}-fold per stage step ({detail}; "
+        f"{row['n_lots']} lots, {row['n_stages']} stages)."
+    )
+
+
+def _retention_sentence(
+    lysis: Mapping[str, Any] | None, et50: Mapping[str, Any] | None, settings: Settings
+) -> str:
+    """``After thaw (n = 3 lots), A on K562 (bulk) kept 0.77× its fresh specific lysis …``."""
+    row = lysis if lysis is not None else et50
+    assert row is not None
+    where = row["target"] + (f" ({row['stage']})" if row.get("stage") else "")
+    parts = []
+    if lysis is not None:
+        e = lysis["metric"].removeprefix("lysis_retention_at_")
+        detail = "; ".join(
+            filter(None, [_interval(lysis["lower"], lysis["upper"]), p_text(lysis["p_value"])])
+        )
+        parts.append(
+            f"kept {num(lysis['estimate'])}× its {settings.pre} specific lysis at E:T {e}:1 "
+            f"({pct(lysis['pre'])} → {pct(lysis['post'])}; {detail})"
+        )
+    if et50 is not None:
+        parts.append(
+            f"its et50 changed {num(et50['estimate'])}-fold ({num(et50['pre'])} → "
+            f"{num(et50['post'])}; {_interval(et50['lower'], et50['upper'])})"
+        )
+    n = row["n_lots"]
+    return (
+        f"After thaw (n = {n} lot{'s' if n != 1 else ''}), {row['product']} on {where} "
+        + " and ".join(parts)
+        + "."
+    )
+
+
+def _viability_sentence(
+    product: str, rows: pl.DataFrame, lots: pl.DataFrame | None, settings: Settings
+) -> str:
+    parts = []
+    for name, words in (("viability_pct", "viability"), ("recovery_pct", "recovery")):
+        values = [
+            f"{pct(r[f'{name}_mean'])} at {hours(r['timepoint_h'])}"
+            + (
+                f" (95 % CI {num(r[f'{name}_ci_low'], 3)}–{num(r[f'{name}_ci_high'], 3)})"
+                if r[f"{name}_ci_low"] is not None
+                else ""
+            )
+            for r in rows.iter_rows(named=True)
+        ]
+        parts.append(f"{words} {', '.join(values)}")
+    n_lots = int(rows["n_lots"].max())
+    text = f"{product} ({n_lots} lot{'s' if n_lots != 1 else ''}): " + "; ".join(parts) + "."
+    limits = [
+        f"{words} ≥ {limit:g} %"
+        for words, limit in (
+            ("viability", settings.min_viability_pct),
+            ("recovery", settings.min_recovery_pct),
+        )
+        if limit is not None
+    ]
+    if lots is not None and limits:
+        mine = lots.filter(pl.col("product") == product)
+        failed = mine.filter(~pl.col("passed"))
+        text += f" {mine.height - failed.height} of {mine.height} lot × time points met " + (
+            " and ".join(limits)
+        )
+        if failed.height:
+            text += "; not met: " + "; ".join(
+                f"{r['lot']} at {hours(r['timepoint_h'])} ({r['reasons']})"
+                for r in failed.iter_rows(named=True)
+            )
+        text += "."
+    return text
+
+
+def _figure_ref(numbers: Mapping[str, int], *ids: str) -> str | None:
+    return next((i for i in ids if i in numbers), None)
+
+
+def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> list[Answer]:
+    """The four seed questions with their sentences; ``numbers``: figure id → figure number."""
+    curves = tables.curves
+    targets = sorted(curves["target"].unique().to_list()) if curves.height else []
+    products = _products(tables, settings)
+    test, reference = products if len(products) == 2 else ("the test product", "the reference")
+    nonspecific = [t for t in targets if t in settings.nonspecific_targets]
+    specific = [t for t in targets if t not in settings.nonspecific_targets]
+    antigen = f"{settings.antigen}-specific" if settings.antigen else "Target-specific"
+    out = []
+
+    q1 = Answer(
+        "nonspecific",
+        f"Non-specific killing ({', '.join(nonspecific) or 'no non-specific target'}): "
+        f"{test} vs {reference}" + (", by process stage" if settings.stages else ""),
+        figure=_figure_ref(numbers, "stages", "forest"),
+        also=("forest",) if "stages" in numbers and "forest" in numbers else (),
+    )
+    if not nonspecific:
+        q1 = Answer(
+            q1.id,
+            q1.question,
+            missing="no target of this study is named non-specific "
+            f"(config key `report.nonspecific_targets`, default {list(DEFAULT_NONSPECIFIC)}).",
+        )
+    else:
+        rows = _ratio_rows(tables, nonspecific, settings)
+        q1.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
+        if tables.trend is not None:
+            trend = tables.trend.filter(
+                pl.col("target").is_in(nonspecific) & pl.col("estimate").is_not_null()
+            )
+            q1.sentences.extend(_trend_sentence(r) for r in trend.iter_rows(named=True))
+        if not q1.sentences:
+            q1 = Answer(
+                q1.id,
+                q1.question,
+                figure=q1.figure,
+                missing="no comparison or stage trend estimate for these targets.",
+                also=q1.also,
+            )
+    out.append(q1)
+
+    q2 = Answer(
+        "specific",
+        f"{antigen} potency of {test} vs {reference} on each specific target "
+        f"({', '.join(specific) or 'none'})",
+        figure=_figure_ref(numbers, "forest"),
+    )
+    rows = _ratio_rows(tables, specific, settings)
+    if "stage" in rows.columns and rows.height:
+        # One headline row per target: its latest process stage (or unstaged).
+        score = {s: i for i, s in enumerate(settings.stages)}
+        rows = (
+            rows.with_columns(
+                pl.col("stage")
+                .replace_strict(score, default=-1, return_dtype=pl.Int64)
+                .alias("_order")
+            )
+            .sort("target", "_order", descending=[False, True])
+            .group_by("target", maintain_order=True)
+            .first()
+            .drop("_order")
+        )
+    q2.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
+    if not q2.sentences:
+        q2 = Answer(
+            q2.id,
+            q2.question,
+            missing="no comparison estimate for a specific target "
+            "(config key `comparisons`, grouped `by: [target, ...]`).",
+        )
+    out.append(q2)
+
+    q3 = Answer(
+        "viability",
+        "Viability and viable-cell recovery after thaw",
+        figure=_figure_ref(numbers, "viability"),
+    )
+    if tables.viability_products is None:
+        q3 = Answer(
+            q3.id,
+            q3.question,
+            missing="the config has no `viability` key (cell-counter "
+            "exports after thaw), so viability and recovery were not assessed.",
+        )
+    else:
+        summary = tables.viability_products.sort("product", "timepoint_h")
+        for (product,), rows in summary.group_by("product", maintain_order=True):
+            q3.sentences.append(_viability_sentence(product, rows, tables.viability_lots, settings))
+    out.append(q3)
+
+    q4 = Answer(
+        "thaw",
+        f"Killing retained after thaw ({settings.post} vs {settings.pre}, paired by lot)",
+        figure=_figure_ref(numbers, "thaw"),
+    )
+    retention = tables.retention
+    if retention is not None and retention.height:
+        product_rows = retention.filter(
+            (pl.col("level") == "product") & pl.col("estimate").is_not_null()
+        )
+        keys = ["product", "target", "stage"]
+        for _, group in product_rows.group_by(keys, maintain_order=True):
+            lysis = group.filter(pl.col("metric").str.starts_with("lysis_retention_at_"))
+            et50 = group.filter(pl.col("metric") == "et50_fold_change")
+            first = lysis.row(0, named=True) if lysis.height else None
+            fold = et50.row(0, named=True) if et50.height else None
+            if first or fold:
+                q4.sentences.append(_retention_sentence(first, fold, settings))
+    if not q4.sentences:
+        q4 = Answer(
+            q4.id,
+            q4.question,
+            missing=f"no lot was tested both {settings.pre} and "
+            f"{settings.post} with converged curves (config key `thaw`).",
+        )
+    out.append(q4)
+    return out
+
+
+def _products(tables: Tables, settings: Settings) -> tuple[str, ...]:
+    """(test, reference) of the first comparison, or the study's products."""
+    if settings.comparisons:
+        return (settings.comparisons[0]["test"], settings.comparisons[0]["reference"])
+    return tuple(sorted(tables.curves["product"].unique().to_list()))
+
+
+def caption_values(tables: Tables, settings: Settings) -> dict[str, dict[str, Any]]:
+    """Placeholder values of each dossier figure's caption (see ``captions.yaml``)."""
+    curves = tables.curves
+    values: dict[str, dict[str, Any]] = {}
+    listed = curves.filter(
+        pl.col("converged") & (pl.col("et50") > 0) & pl.col("stage").is_in(list(settings.stages))
+    ).filter(pl.col("stage").n_unique().over("product", "target", "cryo") >= 2)
+    trend = tables.trend if tables.trend is not None else pl.DataFrame()
+    values["stages"] = {
+        "stages": " → ".join(settings.stages),
+        "n_curves": listed.height,
+        "n_lots": listed.select("product", "lot").n_unique(),
+        "trend": " ".join(
+            _trend_sentence(r) for r in trend.iter_rows(named=True) if r["estimate"] is not None
+        )
+        or "No stage trend was estimable.",
+    }
+    from killcurve.figures.forest import forest_rows
+
+    rows = (
+        forest_rows(tables.comparisons, settings.stages)
+        if tables.comparisons is not None and tables.comparisons.height
+        else pl.DataFrame(
+            {"comparison": [], "method": []}, schema={"comparison": pl.String, "method": pl.String}
+        )
+    )
+    values["forest"] = {
+        "n_groups": rows.height,
+        "n_comparisons": rows["comparison"].n_unique(),
+        "methods": ", ".join(sorted(set(rows["method"].drop_nulls().to_list()))) or "none",
+        "multiplicity": ", ".join(
+            sorted(
+                {
+                    ADJUSTMENT_WORDS.get(c.get("multiplicity", "holm"), "none")
+                    for c in settings.comparisons
+                }
+            )
+        ),
+    }
+    lots = tables.viability_lots
+    values["viability"] = {
+        "n_lots": lots.select("product", "lot").n_unique() if lots is not None else 0,
+        "timepoints": ", ".join(hours(t) for t in sorted(set(lots["timepoint_h"].to_list())))
+        if lots is not None
+        else "",
+        "min_viability_pct": "none"
+        if settings.min_viability_pct is None
+        else f"{settings.min_viability_pct:g}",
+        "min_recovery_pct": "none"
+        if settings.min_recovery_pct is None
+        else f"{settings.min_recovery_pct:g}",
+        "ci_level": f"{100 * settings.viability_ci_level:g}",
+        "n_passed": int(lots["passed"].sum()) if lots is not None else 0,
+        "n_points": lots.height if lots is not None else 0,
+    }
+    pairs = _thaw_pairs(curves, settings.pre, settings.post)
+    retention = tables.retention if tables.retention is not None else pl.DataFrame()
+    sentences = []
+    if retention.height:
+        fold = retention.filter(
+            (pl.col("level") == "product")
+            & (pl.col("metric") == "et50_fold_change")
+            & pl.col("estimate").is_not_null()
+        )
+        sentences = [
+            f"{r['product']} on {r['target']}: et50 ×{num(r['estimate'])} "
+            f"({_interval(r['lower'], r['upper'])}, n = {r['n_lots']} lots)"
+            for r in fold.iter_rows(named=True)
+        ]
+    values["thaw"] = {
+        "pre": settings.pre,
+        "post": settings.post,
+        "n_lots": pairs.select("product", "lot").n_unique(),
+        "n_pairs": pairs.height,
+        "retention": "; ".join(sentences) + "." if sentences else "No fold change estimable.",
+    }
+    return values

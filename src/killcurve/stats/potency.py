@@ -1,0 +1,492 @@
+"""Relative potency of a test product against a reference from their E:T kill curves.
+
+Within one group (one target; stages, cryo states, lots and days may be
+pooled), the wells of the two products are fitted with the 4PL on the E:T
+axis, ``y = bottom + (top − bottom)/(1 + (et50/x)^hill)`` (y % lysis, x E:T).
+A *curve* is one ``curve_id`` (product × lot × target × stage × cryo ×
+batch; else the lot, else the product): lots and days shift a curve along
+the E:T axis, so every curve keeps its own et50 in both fits, and the shape
+parameters are what parallelism is about. With n wells, k_T + k_R curves:
+
+* **Constrained (parallel) fit**: bottom, top and hill common to all curves,
+  one ln et50 per curve (:func:`killcurve.fit.shared.fit_global`); residual
+  df n − 3 − k_T − k_R.
+* **Unconstrained fit**: the same fit per product (each product its own
+  bottom, top and hill; one ln et50 per curve), with one residual variance for
+  both, s² = (RSS_T + RSS_R)/(df_T + df_R) (each product's J′J covariance is
+  rescaled to it); residual df n − 6 − k_T − k_R.
+* **F test of parallelism** (extra sum of squares,
+  :func:`killcurve.fit.comparison.f_test`):
+  ``F = ((RSS_c − RSS_u)/3)/(RSS_u/df_u)`` on (3, df_u) df; reported as
+  ``f_parallel_p`` (information only: the decision is by equivalence).
+* **Parallelism by equivalence** (USP <1032> style): from the unconstrained
+  fit, two-sided (1 − 2α) confidence intervals (α = 0.05: 90 % intervals,
+  i.e. two one-sided tests at 5 % each) of hill_T/hill_R (formed on
+  ln(hill_T/hill_R) by the delta method and exponentiated), top_T − top_R and
+  bottom_T − bottom_R (% lysis), each estimate ± t(1 − α, df_u)·SE.
+  ``equivalent`` when every interval lies inside its margin
+  (:class:`ParallelismMargins`: hill ratio 0.8–1.25, top and bottom ±15 %
+  lysis by default), ``not_equivalent`` otherwise, ``not_assessed`` when a fit
+  fails (not converged, no residual df or no finite covariance).
+
+With one curve per product this is the classic two-curve parallel-line fit.
+The ln et50 of a product below is the mean of its curves' ln et50, i.e. its
+et50 is the geometric mean over its curves (L·θ with weights 1/k on the
+curves' ln et50; variances L′VL from the fit's covariance V).
+
+**Potency ratio** ρ = et50_T/et50_R from the constrained fit (below 1: the
+test product reaches half-maximal lysis at a lower E:T, i.e. it is more
+potent), only when parallelism is ``equivalent``. Two 95 % intervals, t
+quantile on the constrained fit's residual df:
+
+* ``parallel_line_delta``: the log ratio is a *difference* of two linear
+  combinations of parameters, d = ln et50_T − ln et50_R, so its variance is
+  exact in the linearised model, Var d = V_TT + V_RR − 2V_TR (V_TT, V_RR, V_TR
+  the variances and covariance of the two products' mean ln et50); interval
+  exp(d ± t·SE(d)). Fieller's theorem applied to this quantity is the
+  degenerate case of a ratio whose denominator is a known constant (d/1,
+  Var(1) = 0, so g = 0) and gives exactly this Wald interval: nothing new.
+* ``parallel_line_fieller``: Fieller's theorem for the genuine ratio of the two
+  natural-scale estimates, ρ = a/b with a = et50_T, b = et50_R and their
+  covariance D·V·D, D = diag(a, b) (first order). The limits are the roots of
+  (a − ρb)² = t²(Var a − 2ρ·Cov(a, b) + ρ²·Var b)
+  (:func:`killcurve.stats.pla.fieller_interval`), unbounded (null) when
+  g = t²·Var b/b² ≥ 1. It accounts for the uncertainty of the denominator
+  and is asymmetric around ρ; both intervals agree to first order in the
+  relative standard errors (they coincide as SE(ln et50) → 0), and differ
+  when the et50 are poorly determined. In the linear parallel-line assay
+  (:mod:`killcurve.stats.pla`) the ratio Fieller is applied to is
+  (intercept difference)/(common slope); here the common slope is inside the
+  4PL and the horizontal shift is a parameter of its own.
+
+Each interval's ``p_value`` tests ρ = 1: delta, t = d/SE(d); Fieller,
+t = (a − b)/SE(a − b) on the natural scale (so its interval excludes 1 exactly
+when p < 0.05). Both intervals are within-assay: the tested lots' et50 are
+fixed parameters, so the intervals do not include lot-to-lot sampling
+variation (for that, see the mixed model of :mod:`killcurve.stats.mixed`).
+
+**When parallelism is not equivalent** (or not assessed), the potency rows keep
+a null estimate and a note, and the fallback rows are: ``et50_ratio_separate``
+(et50_T/et50_R from the per-product fits, delta interval on the log scale,
+``separate_fits_delta``; not a potency ratio: the curves differ in shape) and
+``lysis_difference_at_et`` (mean % lysis test − reference at each E:T, Welch's
+t-test and interval, ``welch_t``; the unit is the curve mean when both
+products have ≥ 2 curves at that E:T, otherwise the well).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from killcurve.errors import KillcurveInputError
+from killcurve.fit.comparison import FTest, f_test
+from killcurve.fit.engine import FitResult
+from killcurve.fit.inference import covariance
+from killcurve.fit.shared import fit_global
+from killcurve.stats.pla import fieller_interval
+
+Array = np.ndarray
+
+#: Fewest distinct E:T levels a curve needs to enter the fits.
+MIN_LEVELS = 3
+#: Columns of the result table, in order.
+COLUMNS = {
+    "metric": pl.String,
+    "et_ratio": pl.Float64,
+    "estimate": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "p_value": pl.Float64,
+    "method": pl.String,
+    "parallelism": pl.String,
+    "f_parallel_p": pl.Float64,
+    "notes": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class ParallelismMargins:
+    """Equivalence margins for parallelism, and α of each one-sided test.
+
+    ``hill_ratio``: hill_T/hill_R (dimensionless); ``top_difference`` and
+    ``bottom_difference``: |T − R| in % lysis. Intervals are two-sided
+    1 − 2α (α = 0.05: 90 %).
+    """
+
+    hill_ratio: tuple[float, float] = (0.8, 1.25)
+    top_difference: float = 15.0
+    bottom_difference: float = 15.0
+    alpha: float = 0.05
+
+    @classmethod
+    def from_config(
+        cls, margins: Mapping[str, Any], key: str = "potency.margins"
+    ) -> ParallelismMargins:
+        """Margins from a config mapping (missing keys: defaults); ``key`` names it in errors."""
+        base = cls()
+        try:
+            hill = tuple(float(v) for v in margins.get("hill_ratio", base.hill_ratio))
+            out = cls(
+                hill_ratio=(hill[0], hill[1]),
+                top_difference=float(margins.get("top_difference", base.top_difference)),
+                bottom_difference=float(margins.get("bottom_difference", base.bottom_difference)),
+                alpha=float(margins.get("alpha", base.alpha)),
+            )
+        except (TypeError, ValueError, IndexError) as err:
+            raise KillcurveInputError(
+                f"config key {key}: {err}. Give hill_ratio as [lower, upper] and the other "
+                "margins as numbers."
+            ) from None
+        lo, hi = out.hill_ratio
+        if not (0 < lo < 1 < hi) or out.top_difference <= 0 or out.bottom_difference <= 0:
+            raise KillcurveInputError(
+                f"config key {key}: hill_ratio needs 0 < lower < 1 < upper and the differences "
+                f"must be positive (got {out.hill_ratio}, {out.top_difference}, "
+                f"{out.bottom_difference})."
+            )
+        if not 0 < out.alpha < 0.5:
+            raise KillcurveInputError(f"config key {key}.alpha: {out.alpha} is not in (0, 0.5).")
+        return out
+
+
+@dataclass(frozen=True)
+class PotencyResult:
+    """Relative potency of one group.
+
+    ``table``: the tidy result (columns :data:`COLUMNS`, see the module
+    docstring). ``parallelism``: one row per shape parameter (``hill_ratio``,
+    ``top_difference``, ``bottom_difference``) with ``estimate``, ``lower``,
+    ``upper`` (1 − 2α interval), ``margin_lower``, ``margin_upper``,
+    ``within``. ``status``: ``equivalent``, ``not_equivalent`` or
+    ``not_assessed``. ``f_parallel``: the F test of the constrained against the
+    unconstrained fit. ``constrained``, ``unconstrained``: the fits.
+    """
+
+    table: pl.DataFrame
+    parallelism: pl.DataFrame
+    status: str
+    f_parallel: FTest
+    constrained: FitResult
+    unconstrained: dict[str, FitResult]
+    notes: list[str] = field(default_factory=list)
+
+
+def _points(points: pl.DataFrame, test: str, reference: str) -> pl.DataFrame:
+    """The usable points of the two products, with a ``curve`` column (curve_id, lot or product)."""
+    missing = [c for c in ("product", "et_ratio", "pct_lysis") if c not in points.columns]
+    if missing:
+        raise KillcurveInputError(
+            f"potency points: column(s) {', '.join(missing)} missing; columns present: "
+            f"{', '.join(points.columns)}. Pass the sample wells with product, et_ratio, pct_lysis."
+        )
+    present = set(points["product"].cast(pl.String).unique().to_list())
+    for role, name in (("test", test), ("reference", reference)):
+        if name not in present:
+            raise KillcurveInputError(
+                f"potency: {role} product {name!r} has no points in this group; products "
+                f"present: {', '.join(sorted(map(str, present))) or 'none'}."
+            )
+    if test == reference:
+        raise KillcurveInputError(f"potency: test and reference are both {test!r}.")
+    source = next((c for c in ("curve_id", "lot") if c in points.columns), "product")
+    curve = pl.col(source).cast(pl.String)
+    if source == "lot":  # lot names need not be unique across products
+        curve = pl.concat_str([pl.col("product").cast(pl.String), curve], separator="|")
+    return points.select(
+        pl.col("product").cast(pl.String),
+        curve.fill_null("-").alias("curve"),
+        pl.col("et_ratio").cast(pl.Float64),
+        pl.col("pct_lysis").cast(pl.Float64),
+    ).filter(
+        pl.col("product").is_in([test, reference])
+        & pl.col("et_ratio").is_finite()
+        & (pl.col("et_ratio") > 0)
+        & pl.col("pct_lysis").is_finite()
+    )
+
+
+def _usable(fit: FitResult, cov: Array) -> bool:
+    """The fit converged with positive residual df and a finite covariance."""
+    return bool(fit.converged[0] and fit.df_resid[0] > 0 and np.all(np.isfinite(cov)))
+
+
+def _mean_log_et50(fit: FitResult, curves: Sequence[str]) -> Array:
+    """Weights L (p,) with L·θ = mean ln et50 of ``curves`` in ``fit``."""
+    weights = np.zeros(len(fit.model.params))
+    for curve in curves:
+        weights[fit.model.params.index(f"log_et50[{curve}]")] = 1.0 / len(curves)
+    return weights
+
+
+def _parallelism(
+    fits: Mapping[str, FitResult],
+    covs: Mapping[str, Array],
+    df: float,
+    test: str,
+    reference: str,
+    margins: ParallelismMargins,
+) -> pl.DataFrame:
+    """1 − 2α intervals of hill ratio, top and bottom differences against their margins."""
+    t = float(stats.t.ppf(1.0 - margins.alpha, df))
+
+    def value(name: str, product: str) -> tuple[float, float]:
+        i = fits[product].model.params.index(name)
+        return float(fits[product].theta[i, 0]), float(covs[product][i, i])
+
+    rows = []
+    for name, margin in (("top", margins.top_difference), ("bottom", margins.bottom_difference)):
+        (a, va), (b, vb) = value(name, test), value(name, reference)
+        est, se = a - b, math.sqrt(va + vb)
+        rows.append((f"{name}_difference", est, est - t * se, est + t * se, -margin, margin))
+    (h_t, v_t), (h_r, v_r) = value("hill", test), value("hill", reference)
+    lo_m, hi_m = margins.hill_ratio
+    if h_t / h_r > 0:
+        se = math.sqrt(v_t / h_t**2 + v_r / h_r**2)
+        log_ratio = math.log(h_t / h_r)
+        ci = (math.exp(log_ratio - t * se), math.exp(log_ratio + t * se))
+        rows.append(("hill_ratio", h_t / h_r, *ci, lo_m, hi_m))
+    else:  # opposite directions: no ratio interval, never equivalent
+        rows.append(("hill_ratio", h_t / h_r, None, None, lo_m, hi_m))
+    frame = pl.DataFrame(
+        rows,
+        schema=["parameter", "estimate", "lower", "upper", "margin_lower", "margin_upper"],
+        orient="row",
+    )
+    within = (pl.col("lower") >= pl.col("margin_lower")) & (
+        pl.col("upper") <= pl.col("margin_upper")
+    )
+    return frame.with_columns(within=within.fill_null(False)).sort("parameter")
+
+
+def _row(metric: str, method: str, **values: Any) -> dict[str, Any]:
+    return {"metric": metric, "method": method, **values}
+
+
+def _potency_rows(
+    fit: FitResult,
+    cov: Array,
+    curves: Mapping[str, list[str]],
+    test: str,
+    reference: str,
+    level: float,
+) -> list[dict[str, Any]]:
+    """Delta and Fieller rows of et50_T/et50_R (geometric means over curves), constrained fit."""
+    df = float(fit.df_resid[0])
+    t = float(stats.t.ppf(0.5 + level / 2.0, df))
+    w_t, w_r = _mean_log_et50(fit, curves[test]), _mean_log_et50(fit, curves[reference])
+    theta = fit.theta[:, 0]
+    lt, lr = float(w_t @ theta), float(w_r @ theta)
+    v_tt, v_rr, v_tr = float(w_t @ cov @ w_t), float(w_r @ cov @ w_r), float(w_t @ cov @ w_r)
+    d = lt - lr
+    se = math.sqrt(v_tt + v_rr - 2.0 * v_tr)
+    p_delta = float(2.0 * stats.t.sf(abs(d) / se, df)) if se > 0 else None
+    k = f"{len(curves[test])} + {len(curves[reference])} curves"
+    delta = _row(
+        "potency_ratio",
+        "parallel_line_delta",
+        estimate=math.exp(d),
+        lower=math.exp(d - t * se),
+        upper=math.exp(d + t * se),
+        p_value=p_delta,
+        notes=f"{k}; ln ratio {d:.4g} ± t({df:g})·{se:.3g}",
+    )
+    a, b = math.exp(lt), math.exp(lr)
+    var_a, var_b, cov_ab = a * a * v_tt, b * b * v_rr, a * b * v_tr
+    lo, hi, g = fieller_interval(a, b, var_a, var_b, cov_ab, t)
+    se_diff = math.sqrt(var_a + var_b - 2.0 * cov_ab)
+    p_fieller = float(2.0 * stats.t.sf(abs(a - b) / se_diff, df)) if se_diff > 0 else None
+    note = f"{k}; Fieller g = {g:.3g}" + ("" if g < 1 else "; g ≥ 1: limits unbounded")
+    fieller = _row(
+        "potency_ratio",
+        "parallel_line_fieller",
+        estimate=a / b,
+        lower=lo if math.isfinite(lo) else None,
+        upper=hi if math.isfinite(hi) else None,
+        p_value=p_fieller,
+        notes=note,
+    )
+    return [delta, fieller]
+
+
+def _separate_rows(
+    fits: Mapping[str, FitResult],
+    covs: Mapping[str, Array],
+    df: float,
+    curves: Mapping[str, list[str]],
+    test: str,
+    reference: str,
+    level: float,
+) -> list[dict[str, Any]]:
+    """et50_T/et50_R from the per-product fits, delta interval on the log scale."""
+    t = float(stats.t.ppf(0.5 + level / 2.0, df))
+    means, variances = [], []
+    for product in (test, reference):
+        weights = _mean_log_et50(fits[product], curves[product])
+        means.append(float(weights @ fits[product].theta[:, 0]))
+        variances.append(float(weights @ covs[product] @ weights))
+    d, se = means[0] - means[1], math.sqrt(sum(variances))
+    return [
+        _row(
+            "et50_ratio_separate",
+            "separate_fits_delta",
+            estimate=math.exp(d),
+            lower=math.exp(d - t * se),
+            upper=math.exp(d + t * se),
+            p_value=float(2.0 * stats.t.sf(abs(d) / se, df)) if se > 0 else None,
+            notes="curves not parallel: ratio of separately fitted et50, not a potency ratio",
+        )
+    ]
+
+
+def _welch_rows(
+    data: pl.DataFrame, test: str, reference: str, level: float
+) -> list[dict[str, Any]]:
+    """Mean % lysis test − reference at each E:T with Welch's t interval and p-value."""
+    rows = []
+    for et in sorted(set(data["et_ratio"].to_list())):
+        at = data.filter(pl.col("et_ratio") == et)
+        by_curve = (
+            at.group_by("product", "curve").agg(pl.col("pct_lysis").mean()).sort("product", "curve")
+        )
+        n_curves = [by_curve.filter(pl.col("product") == p).height for p in (test, reference)]
+        source, unit = (by_curve, "curve means") if min(n_curves) >= 2 else (at, "wells")
+        a = source.filter(pl.col("product") == test)["pct_lysis"].to_numpy()
+        b = source.filter(pl.col("product") == reference)["pct_lysis"].to_numpy()
+        row = _row("lysis_difference_at_et", "welch_t", et_ratio=et)
+        note = f"unit: {unit}, n = {len(a)} vs {len(b)}"
+        if len(a) < 2 or len(b) < 2:
+            rows.append({**row, "notes": note + "; fewer than 2 values in an arm: not tested"})
+            continue
+        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+        diff, se = float(a.mean() - b.mean()), math.sqrt(va + vb)
+        if se == 0:
+            rows.append({**row, "estimate": diff, "notes": note + "; no variation: not tested"})
+            continue
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        t = float(stats.t.ppf(0.5 + level / 2.0, df))
+        rows.append(
+            {
+                **row,
+                "estimate": diff,
+                "lower": diff - t * se,
+                "upper": diff + t * se,
+                "p_value": float(2.0 * stats.t.sf(abs(diff) / se, df)),
+                "notes": note + f", Welch df {df:.3g}",
+            }
+        )
+    return rows
+
+
+def relative_potency(
+    points: pl.DataFrame,
+    test: str,
+    reference: str,
+    margins: ParallelismMargins | None = None,
+    level: float = 0.95,
+) -> PotencyResult:
+    """Relative potency et50_T/et50_R of one group of points, with the parallelism assessment.
+
+    ``points``: one row per well of one target/stage/cryo, columns ``product``,
+    ``et_ratio`` (E:T, > 0), ``pct_lysis`` (%), optionally ``curve_id`` or
+    ``lot`` (the unit of the per-E:T fallback). Points with a missing or
+    non-positive E:T or a missing % lysis are left out. Methods: see the module
+    docstring.
+
+    >>> x = np.repeat(40.0 * 2.0 ** -np.arange(8), 3)
+    >>> curve = lambda et50: 1.0 + 89.0 / (1.0 + (et50 / x) ** 1.3)
+    >>> pts = pl.DataFrame({"product": ["T"] * 24 + ["R"] * 24,
+    ...                     "et_ratio": np.tile(x, 2), "pct_lysis": np.r_[curve(2.0), curve(4.0)]})
+    >>> res = relative_potency(pts, "T", "R")
+    >>> res.status, round(res.table["estimate"][0], 6)
+    ('equivalent', 0.5)
+    """
+    margins = margins or ParallelismMargins()
+    data = _points(points, test, reference)
+    levels = data.group_by("curve").agg(pl.col("et_ratio").n_unique().alias("k"))
+    short = levels.filter(pl.col("k") < MIN_LEVELS)["curve"].sort().to_list()
+    fitted = data.filter(~pl.col("curve").is_in(short))
+    curves = {
+        p: sorted(set(fitted.filter(pl.col("product") == p)["curve"])) for p in (test, reference)
+    }
+    for product, kept in curves.items():
+        if not kept:
+            raise KillcurveInputError(
+                f"potency: no curve of {product!r} in this group has ≥ {MIN_LEVELS} E:T levels "
+                f"with usable wells (curves: {', '.join(short)})."
+            )
+    x, y = fitted["et_ratio"].to_numpy(), fitted["pct_lysis"].to_numpy()
+    constrained = fit_global(x, y, fitted["curve"].to_numpy())
+    cov_c = covariance(constrained)[0]
+    ok_c = _usable(constrained, cov_c)
+    unconstrained, covs_u = {}, {}
+    for product in (test, reference):
+        part = fitted.filter(pl.col("product") == product)
+        unconstrained[product] = fit_global(
+            part["et_ratio"].to_numpy(), part["pct_lysis"].to_numpy(), part["curve"].to_numpy()
+        )
+        covs_u[product] = covariance(unconstrained[product])[0]
+    ok_u = all(_usable(unconstrained[p], covs_u[p]) for p in (test, reference))
+    rss_u = sum(float(f.rss[0]) for f in unconstrained.values())
+    df_u = float(sum(f.df_resid[0] for f in unconstrained.values()))
+    if ok_u:  # one residual variance for both products: s² = (RSS_T + RSS_R)/(df_T + df_R)
+        covs_u = {p: c * (rss_u / df_u) / unconstrained[p].sigma2[0] for p, c in covs_u.items()}
+    f_par = f_test(constrained.rss, constrained.df_resid, np.array([rss_u]), np.array([df_u]))
+    f_p = float(f_par.p_value[0]) if ok_c and ok_u and np.isfinite(f_par.p_value[0]) else None
+    notes = (
+        [f"left out of the fits (< {MIN_LEVELS} E:T levels): {', '.join(short)}"] if short else []
+    )
+    if ok_u:
+        parallelism = _parallelism(unconstrained, covs_u, df_u, test, reference, margins)
+        status = "equivalent" if parallelism["within"].all() else "not_equivalent"
+    else:
+        parallelism = pl.DataFrame(
+            schema={
+                "parameter": pl.String,
+                "estimate": pl.Float64,
+                "lower": pl.Float64,
+                "upper": pl.Float64,
+                "margin_lower": pl.Float64,
+                "margin_upper": pl.Float64,
+                "within": pl.Boolean,
+            }
+        )
+        status = "not_assessed"
+        notes.append("per-product fit failed (not converged or no finite covariance)")
+    if status == "not_equivalent":
+        outside = parallelism.filter(~pl.col("within"))["parameter"].to_list()
+        notes.append(f"outside the equivalence margins: {', '.join(outside)}")
+    if status == "equivalent" and ok_c:
+        rows = [
+            {**row, "notes": "; ".join([row["notes"], *notes])}
+            for row in _potency_rows(constrained, cov_c, curves, test, reference, level)
+        ]
+    else:
+        if status == "equivalent":
+            notes.append("constrained fit failed (not converged or no finite covariance)")
+        reason = "not computed: parallelism " + status + ("; " + "; ".join(notes) if notes else "")
+        rows = [
+            _row("potency_ratio", method, notes=reason)
+            for method in ("parallel_line_delta", "parallel_line_fieller")
+        ]
+        if ok_u:
+            rows += _separate_rows(unconstrained, covs_u, df_u, curves, test, reference, level)
+        rows += _welch_rows(data, test, reference, level)
+    table = pl.DataFrame(
+        [{**row, "parallelism": status, "f_parallel_p": f_p} for row in rows], schema=COLUMNS
+    )
+    return PotencyResult(
+        table=table,
+        parallelism=parallelism,
+        status=status,
+        f_parallel=f_par,
+        constrained=constrained,
+        unconstrained=unconstrained,
+        notes=notes,
+    )

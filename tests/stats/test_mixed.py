@@ -1,0 +1,119 @@
+"""The mixed model of ln et50: variance components, fixed-effect ratios, formula."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from killcurve.errors import KillcurveInputError
+from killcurve.stats.mixed import fit_mixed
+
+
+def _crossed(seed: int, n_lots: int, n_days: int, per_lot: int, sds: tuple[float, float, float]):
+    """ln et50 of curves: products A (ln 2) and R (ln 6), lots nested, days crossed.
+
+    Each lot is assayed on ``per_lot`` distinct days drawn at random.
+    """
+    rng = np.random.default_rng(seed)
+    lot_sd, day_sd, res_sd = sds
+    day = rng.normal(0.0, day_sd, n_days)
+    rows = []
+    for product, mu in (("A", np.log(2.0)), ("R", np.log(6.0))):
+        for i in range(n_lots):
+            u = rng.normal(0.0, lot_sd)
+            for d in rng.choice(n_days, per_lot, replace=False):
+                y = mu + u + day[d] + rng.normal(0.0, res_sd)
+                rows.append(
+                    {
+                        "product": product,
+                        "lot": f"{product}{i}",
+                        "batch": f"D{d}",
+                        "et50": np.exp(y),
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
+def test_recovers_lot_day_and_residual_sd_within_25_percent() -> None:
+    # 2 x 40 lots, 50 days, 3 days per lot (240 curves): the SE of an SD estimate is about
+    # SD/sqrt(2 * levels), i.e. ~8 % for lots and ~10 % for days, so 25 % is ~2.5 SE.
+    truth = {"lot": 0.30, "batch": 0.20, "residual": 0.10}
+    curves = _crossed(11, 40, 50, 3, (truth["lot"], truth["batch"], truth["residual"]))
+    fit = fit_mixed(curves, reference="R")
+    assert fit.converged
+    sd = dict(fit.variance.select("component", "sd").iter_rows())
+    for name, want in truth.items():
+        assert sd[name] == pytest.approx(want, rel=0.25), (name, sd)
+    assert (fit.n_curves, fit.n_lots, fit.n_batches) == (240, 80, 50)
+    # True ratio of typical et50: 2/6.
+    row = fit.ratios.row(0, named=True)
+    assert row["product"] == "A" and row["lower"] < 1 / 3 < row["upper"]
+    assert row["estimate"] == pytest.approx(1 / 3, rel=0.15)
+    assert row["df"] == 78  # 80 lots - 2 products
+    assert fit.formula == (
+        "log_et50 ~ product; random: lot intercept + batch variance component (crossed); "
+        "MixedLM, REML"
+    )
+
+
+def test_balanced_lots_one_day_equal_the_t_test_on_lot_means() -> None:
+    # One day, 4 lots per product, 3 curves per lot, lot variance well above 0: REML's product
+    # effect is the difference of the product means and its SE that of the pooled two-sample
+    # t-test on lot means, on 4 + 4 - 2 = 6 df (the between-lot df of fit_mixed).
+    rng = np.random.default_rng(5)
+    rows, means = [], {"A": [], "R": []}
+    for product, mu in (("A", 1.0), ("R", 1.8)):
+        for i in range(4):
+            y = mu + rng.normal(0, 0.4) + rng.normal(0, 0.05, 3)
+            means[product].append(y.mean())
+            rows += [
+                {"product": product, "lot": f"{product}{i}", "batch": "B1", "et50": v}
+                for v in np.exp(y)
+            ]
+    fit = fit_mixed(pl.DataFrame(rows), reference="R")
+    a, r = np.array(means["A"]), np.array(means["R"])
+    diff = a.mean() - r.mean()
+    se = np.sqrt(((a.var(ddof=1) + r.var(ddof=1)) / 2) * (1 / 4 + 1 / 4))
+    t = stats.t.ppf(0.975, 6)
+    row = fit.ratios.row(0, named=True)
+    assert row["estimate"] == pytest.approx(np.exp(diff), rel=1e-6)
+    assert row["lower"] == pytest.approx(np.exp(diff - t * se), rel=1e-4)
+    assert row["upper"] == pytest.approx(np.exp(diff + t * se), rel=1e-4)
+    assert row["p_value"] == pytest.approx(stats.ttest_ind(a, r).pvalue, rel=1e-3)
+    assert fit.variance["component"].to_list() == ["lot", "residual"]
+    assert "batch" not in fit.formula
+
+
+def test_product_by_stage_gives_one_ratio_per_stage() -> None:
+    # ln et50 = product effect that differs by stage: ratio A/R = 0.5 at s1, 0.25 at s2.
+    rng = np.random.default_rng(2)
+    rows = []
+    for product in ("A", "R"):
+        for i in range(5):
+            u = rng.normal(0, 0.1)
+            for stage, ratio in (("s1", 0.5), ("s2", 0.25)):
+                for day in ("D1", "D2"):
+                    y = np.log(4.0) + (np.log(ratio) if product == "A" else 0.0) + u
+                    rows.append(
+                        {
+                            "product": product,
+                            "lot": f"{product}{i}",
+                            "stage": stage,
+                            "batch": day,
+                            "auc": np.exp(y + rng.normal(0, 0.02)),
+                        }
+                    )
+    fit = fit_mixed(pl.DataFrame(rows), reference="R", response="auc", by_stage=True)
+    assert fit.ratios["stage"].to_list() == ["s1", "s2"]
+    assert fit.ratios["estimate"].to_list() == pytest.approx([0.5, 0.25], rel=0.05)
+    assert fit.formula.startswith("log_auc ~ product * stage;")
+
+
+def test_too_few_lots_is_an_input_error() -> None:
+    curves = pl.DataFrame(
+        {"product": ["A", "R"], "lot": ["a", "r"], "batch": ["B1", "B1"], "et50": [1.0, 2.0]}
+    )
+    with pytest.raises(KillcurveInputError, match="needs ≥ 3 lots"):
+        fit_mixed(curves, reference="R")

@@ -1,0 +1,148 @@
+"""Plate maps: the data each map shows, a reused figure that forgets the previous plate, and
+maps gathered from chunks (re-drawn where the study's QC differs from the chunk's)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from killcurve import steps
+from killcurve.figures.plate_map import PlateMapCanvas, colour_ticks, plate_map_data
+
+from .conftest import REPO
+
+
+def plate(plate_id: str, signal: list[float], excluded: list[bool]) -> pl.DataFrame:
+    """Four wells of a 96-well plate: A1 sample, A2 sample, H11 target_only, H12 max_lysis."""
+    return pl.DataFrame(
+        {
+            "plate_id": [plate_id] * 4,
+            "row": ["A", "A", "H", "H"],
+            "col": [1, 2, 11, 12],
+            "signal": signal,
+            # % lysis from T = signal of H11, M = signal of H12: 100·(S − T)/(M − T).
+            "pct_lysis": [
+                100 * (s - signal[2]) / (signal[3] - signal[2]) for s in signal[:2]
+            ] + [0.0, 100.0],
+            "role": ["sample", "sample", "target_only", "max_lysis"],
+            "excluded": excluded,
+            "readout": ["release"] * 4,
+        }
+    )  # fmt: skip
+
+
+def png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=50)
+    return buffer.getvalue()
+
+
+def test_map_data_puts_each_well_in_its_cell() -> None:
+    # A1: 100·(600 − 100)/(1100 − 100) = 50 %; A2: 100·(350 − 100)/1000 = 25 %.
+    data = plate_map_data(plate("P1", [600.0, 350.0, 100.0, 1100.0], [False, True, False, False]))
+    assert data.shape == (8, 12)
+    assert data.grids["signal"][0, 0] == 600.0 and data.grids["signal"][7, 11] == 1100.0
+    assert data.grids["pct_lysis"][0, :2].tolist() == [50.0, 25.0]
+    assert np.isnan(data.grids["signal"]).sum() == 96 - 4
+    assert data.roles["sample"].tolist() == [[1, 1], [2, 1]]  # (column, row)
+    assert data.roles["max_lysis"].tolist() == [[12, 8]]
+    assert data.roles["background"].size == 0
+    assert data.excluded.tolist() == [[2, 1]]
+    assert data.titles == ("P1 (release): signal", "P1: specific lysis (%)")
+
+
+def test_colour_ticks_cover_the_range_with_round_steps() -> None:
+    values, labels = colour_ticks(100.0, 1100.0)
+    assert values.tolist() == [200.0, 400.0, 600.0, 800.0, 1000.0]
+    assert labels == ["200", "400", "600", "800", "1000"]
+    assert colour_ticks(0.0, 100.0)[1] == ["0", "20", "40", "60", "80", "100"]
+
+
+def test_reused_canvas_forgets_the_previous_plate() -> None:
+    one = plate_map_data(plate("P1", [600.0, 350.0, 100.0, 1100.0], [False] * 4))
+    two = plate_map_data(
+        plate("P2", [9e4, 2e4, 1e3, 1e5], [True, True, False, False]), "z_prime 0.1 < 0.5"
+    )
+    fresh = PlateMapCanvas((8, 12))
+    expected = png(fresh.show(one))
+    reused = PlateMapCanvas((8, 12))
+    figure = reused.show(two)
+    assert figure.axes[0].get_legend().texts[-1].get_text() == "excluded"
+    assert figure.texts[-1].get_text() == "QC failed: z_prime 0.1 < 0.5"
+    assert reused.images[0].get_clim() == (1e3, 1e5)
+    assert png(figure) != expected
+    figure = reused.show(one)
+    assert reused.images[0].get_clim() == (100.0, 1100.0)
+    assert [t.get_text() for t in figure.axes[0].get_legend().texts] == [
+        "sample", "target_only", "max_lysis",
+    ]  # fmt: skip
+    assert png(figure) == expected
+    # Blitted pixels are what savefig draws, for both plates, in either order.
+    for data in (two, one, two):
+        full = np.asarray(Image.open(io.BytesIO(png(reused.show(data)))))
+        assert np.array_equal(reused.pixels(50), full)
+    fresh.close()
+    reused.close()
+
+
+@pytest.fixture
+def duplicated_study(tmp_path: Path) -> tuple[Path, list[dict[str, str]]]:
+    """Four plates of the example in two chunks; plate 3's export is a copy of plate 1's."""
+    study = tmp_path / "study"
+    shutil.copytree(REPO / "config", study / "config")
+    header, *lines = (study / "config/plates.tsv").read_text().splitlines()
+    rows = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines[:4]]
+    rows[2] = {**rows[2], "file": rows[0]["file"], "format": rows[0]["format"]}
+    rows[2]["layout"] = rows[0]["layout"]
+    return study, rows
+
+
+def test_maps_gathered_from_chunks_show_duplicates_across_chunks(duplicated_study) -> None:
+    study, rows = duplicated_study
+    out = study / "results"
+    qc = {"exclude_failed_plates": True}
+    for n, chunk in ((1, rows[:2]), (2, rows[2:])):
+        steps.collect_chunk(chunk, study, out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", qc)
+        steps.plot_chunk_maps(
+            out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", out / f"{n}.plates",
+            out / f"{n}.pdf", dpi=30,
+        )  # fmt: skip
+    steps.merge_wells(
+        [out / "1.wells.parquet", out / "2.wells.parquet"],
+        [out / "1.qc.parquet", out / "2.qc.parquet"],
+        out / "wells.parquet", out / "plate_qc.csv", qc,
+    )  # fmt: skip
+    table = pl.read_csv(out / "plate_qc.csv")
+    first, third = rows[0]["plate_id"], rows[2]["plate_id"]
+    assert pl.read_parquet(out / "1.qc.parquet")["reasons"].to_list() == ["", ""]
+    copies = table.filter(pl.col("plate_id").is_in([first, third]))
+    assert copies["reasons"].to_list() == [
+        f"duplicate data: signals identical to plate {third}",
+        f"duplicate data: signals identical to plate {first}",
+    ]
+    steps.plot_plate_maps(
+        [out / "1.plates", out / "2.plates"], [out / "1.pdf", out / "2.pdf"],
+        [out / "1.qc.parquet", out / "2.qc.parquet"], out / "wells.parquet",
+        out / "plate_qc.csv", out / "plates", out / "plate_maps.pdf", dpi=30,
+    )  # fmt: skip
+    pages = PdfReader(out / "plate_maps.pdf").pages
+    assert len(pages) == 4
+    texts = [page.extract_text() for page in pages]
+    assert "duplicate data" in texts[0] and "duplicate data" in texts[2]
+    assert "QC failed" not in texts[1] and "QC failed" not in texts[3]
+    assert sorted(p.stem for p in (out / "plates").glob("*.png")) == [r["plate_id"] for r in rows]
+    # Re-drawn: differs from the chunk's map; copied: the chunk's map.
+    assert (out / "plates" / f"{first}.png").read_bytes() != (
+        out / "1.plates" / f"{first}.png"
+    ).read_bytes()
+    second = rows[1]["plate_id"]
+    assert (out / "plates" / f"{second}.png").read_bytes() == (
+        out / "1.plates" / f"{second}.png"
+    ).read_bytes()

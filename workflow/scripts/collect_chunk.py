@@ -1,0 +1,14 @@
+from pathlib import Path
+
+from killcurve.steps import collect_chunk, run
+
+run(
+    collect_chunk,
+    log=snakemake.log[0],
+    plates=list(snakemake.params.plates),
+    study_dir=Path("."),
+    wells_out=Path(snakemake.output.wells),
+    qc_out=Path(snakemake.output.qc),
+    qc=dict(snakemake.params.qc),
+    exclusions=Path(snakemake.input.exclusions[0]) if snakemake.input.exclusions else None,
+)

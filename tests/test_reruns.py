@@ -81,9 +81,8 @@ def test_kill_9_mid_run_then_rerun_completes_identically(reference_run, tmp_path
     assert result_hashes(study) == reference
 
 
-def test_failed_rerun_leaves_no_stale_results(tmp_path: Path) -> None:
-    study = tmp_path / "study"
-    shutil.copytree(REPO / "config", study / "config")
+def test_failed_rerun_leaves_no_stale_results(small_study: Path) -> None:
+    study = small_study
     assert run_study(study).returncode == 0
     assert (study / "results/report.html").is_file()
     plate = study / sheet_rows(study)["P05"]["file"]

@@ -320,3 +320,13 @@ def test_forest_without_any_estimate_says_so_instead_of_failing(tmp_path: Path) 
     assert text.geom.aes_params["label"].startswith("No comparison group has an estimate")
     save_figure(plot, tmp_path / "forest.pdf", tmp_path / "forest.png", 170, 60)
     assert (tmp_path / "forest.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_optional_tables_reads_a_rules_inputs_absent_or_empty_as_none() -> None:
+    from killcurve.steps import DOSSIER_TABLES, optional_tables
+
+    inputs = {"comparisons": "a.csv", "trend": ["t.csv"], "retention": []}
+    tables = optional_tables(inputs)
+    assert list(tables) == list(DOSSIER_TABLES)
+    assert tables["comparisons"] == Path("a.csv") and tables["trend"] == Path("t.csv")
+    assert tables["retention"] is None and tables["viability_lots"] is None

@@ -618,6 +618,21 @@ def write_provenance(
     _atomic(json_out, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+#: Optional study-level tables the dossier figures, report, pack and workbook read.
+DOSSIER_TABLES = ("comparisons", "trend", "retention", "viability_lots", "viability_products")
+
+
+def optional_tables(inputs: Any) -> dict[str, Path | None]:
+    """Each of :data:`DOSSIER_TABLES` as a path from a rule's ``input``; None when absent/empty."""
+
+    def first(name: str) -> Path | None:
+        files = inputs.get(name, [])
+        files = [files] if isinstance(files, str) else list(files)
+        return Path(files[0]) if files else None
+
+    return {name: first(name) for name in DOSSIER_TABLES}
+
+
 def run(step: Callable[..., None], log: Path | None = None, **kwargs: Any) -> None:
     """Run a stage; on bad input print the message (no traceback) and exit with status 1."""
     try:

@@ -1,16 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import report, run
-
-TABLES = ("comparisons", "trend", "retention", "viability_lots", "viability_products")
-
-
-def table(name: str) -> Path | None:
-    """The rule's input ``name`` as a path; None when the rule has none (or an empty list)."""
-    files = snakemake.input.get(name, [])
-    files = [files] if isinstance(files, str) else list(files)
-    return Path(files[0]) if files else None
-
+from killcurve.steps import optional_tables, report, run
 
 run(
     report,
@@ -24,6 +14,6 @@ run(
     provenance=Path(snakemake.input.provenance),
     html_out=Path(snakemake.output.html),
     captions=Path(snakemake.params.captions) if snakemake.params.captions else None,
-    tables={name: table(name) for name in TABLES},
+    tables=optional_tables(snakemake.input),
     settings=dict(snakemake.params.settings),
 )

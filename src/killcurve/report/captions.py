@@ -75,6 +75,20 @@ def number_figures(
     level = f"{100 * curves['ci_level'][0]:g}" if curves.height else "95"
     common = {"model": model, "ci_level": level, "provenance_id": provenance_id}
     entries: list[FigureEntry] = []
+
+    def add(spec: Mapping[str, Any], values: Mapping[str, Any], name: str, png: bool) -> None:
+        """Append the next numbered entry: ``name``.pdf (and .png) in ``figure_dir``."""
+        entries.append(
+            FigureEntry(
+                len(entries) + 1,
+                spec["id"],
+                _fill(spec["title"], values, spec["id"]),
+                _fill(spec["caption"], values, spec["id"]),
+                figure_dir / f"{name}.pdf",
+                figure_dir / f"{name}.png" if png else None,
+            )
+        )
+
     for spec in captions:
         if spec.get("per") == "target":
             for target in sorted(curves["target"].unique().to_list()):
@@ -86,17 +100,7 @@ def number_figures(
                     "n_plates": len({p for ids in sub["plate_ids"] for p in ids.split(";")}),
                     "n_wells": int(sub["n_points"].sum()), "n_excluded": excluded.height,
                 }  # fmt: skip
-                name = f"{spec['id']}_{slug(target)}"
-                entries.append(
-                    FigureEntry(
-                        len(entries) + 1,
-                        spec["id"],
-                        _fill(spec["title"], values, spec["id"]),
-                        _fill(spec["caption"], values, spec["id"]),
-                        figure_dir / f"{name}.pdf",
-                        figure_dir / f"{name}.png",
-                    )
-                )
+                add(spec, values, f"{spec['id']}_{slug(target)}", png=True)
         elif spec["id"] == "plate_maps":
             values = {
                 **common, "n_plates": wells["plate_id"].n_unique(),
@@ -104,30 +108,11 @@ def number_figures(
                 "n_lots": curves.select("product", "lot").n_unique(),
                 "n_wells": samples.height,
             }  # fmt: skip
-            entries.append(
-                FigureEntry(
-                    len(entries) + 1,
-                    "plate_maps",
-                    _fill(spec["title"], values, "plate_maps"),
-                    _fill(spec["caption"], values, "plate_maps"),
-                    figure_dir / "plate_maps.pdf",
-                    None,
-                )
-            )
+            add(spec, values, "plate_maps", png=False)
         elif spec["id"] in DOSSIER_FIGURES:
             if spec["id"] not in dossier:
                 continue
-            values = {**common, **dossier[spec["id"]]}
-            entries.append(
-                FigureEntry(
-                    len(entries) + 1,
-                    spec["id"],
-                    _fill(spec["title"], values, spec["id"]),
-                    _fill(spec["caption"], values, spec["id"]),
-                    figure_dir / f"{spec['id']}.pdf",
-                    figure_dir / f"{spec['id']}.png",
-                )
-            )
+            add(spec, {**common, **dossier[spec["id"]]}, spec["id"], png=True)
         else:
             raise KillcurveInputError(
                 f"captions: unknown figure id {spec['id']!r}; known: curves and residuals "

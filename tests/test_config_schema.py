@@ -48,8 +48,11 @@ def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
             "top_fraction": 0.8,
             "min_levels": 5,
             "negative_lysis": -10,
+            "min_plateau_levels": 1,
         },
+        "withhold": [],
     }
+    assert config["axis"] == {"variable": "et_ratio"}
 
 
 def test_missing_plates_is_refused_naming_the_key() -> None:

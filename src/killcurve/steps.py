@@ -13,17 +13,19 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from killcurve.axis import Axis, fixed_et
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curves import (
     CURVE_KEYS,
     FitOptions,
     curve_grid,
+    curve_id_expr,
     curve_residuals,
     fit_curves,
     model_label,
@@ -151,9 +153,34 @@ def _with_outliers(wells: pl.DataFrame, fit_config: dict[str, Any] | None) -> pl
     )
 
 
-def fit(wells: Path, fit_config: dict[str, Any], csv_out: Path, parquet_out: Path) -> None:
-    """Fit every curve with the ``fit`` config section; write ``curves.csv`` and ``.parquet``."""
-    curves = fit_curves(pl.read_parquet(wells), FitOptions.from_config(fit_config))
+def read_curves(path: Path) -> tuple[pl.DataFrame, Axis]:
+    """``curves.parquet`` with internal column names (et50 …), and the axis it was fitted on."""
+    public = pl.read_parquet(path)
+    axis = Axis.of_curves(public)
+    return axis.internal_curves(public), axis
+
+
+def read_points(path: Path, axis: Axis) -> pl.DataFrame:
+    """``wells.parquet`` with the axis variable as x (internal column ``et_ratio``)."""
+    return axis.points(pl.read_parquet(path))
+
+
+def fit(
+    wells: Path,
+    fit_config: dict[str, Any],
+    csv_out: Path,
+    parquet_out: Path,
+    axis: dict[str, Any] | None = None,
+) -> None:
+    """Fit every curve with the ``fit`` config section; write ``curves.csv`` and ``.parquet``.
+
+    ``axis``: the config key ``axis`` (titrated variable and unit; absent: E:T).
+    """
+    titration = Axis.from_config(axis)
+    points = read_points(wells, titration)
+    curves = fit_curves(points, FitOptions.from_config(fit_config))
+    if titration.is_concentration:
+        curves = titration.public_curves(curves, fixed_et(points, curve_id_expr()))
     write_parquet(curves, parquet_out)
     write_csv(curves, csv_out)
 
@@ -166,25 +193,26 @@ def compare(
     ``wells`` (``wells.parquet``) feeds the relative-potency rows; without it
     only the curve-level rows (et50 ratio, mixed model) are written.
     """
-    well_table = pl.read_parquet(wells) if wells is not None else None
-    write_csv(compare_products(pl.read_parquet(curves), comparisons, well_table), csv_out)
+    fits, axis = read_curves(curves)
+    well_table = read_points(wells, axis) if wells is not None else None
+    write_csv(axis.public_table(compare_products(fits, comparisons, well_table)), csv_out)
 
 
 def trend(curves: Path, stages: Sequence[str], csv_out: Path) -> None:
     """Potency trend across the configured process stages; write ``stage_trend.csv``."""
     from killcurve.stats.trend import stage_trend
 
-    write_csv(stage_trend(pl.read_parquet(curves), stages), csv_out)
+    fits, axis = read_curves(curves)
+    write_csv(axis.public_table(stage_trend(fits, stages)), csv_out)
 
 
 def retention(curves: Path, thaw: dict[str, Any], csv_out: Path) -> None:
     """Killing retained after thaw, paired by lot; write ``thaw_retention.csv``."""
     from killcurve.stats.thaw import thaw_retention
 
-    table = thaw_retention(
-        pl.read_parquet(curves), thaw["pre"], thaw["post"], thaw.get("reference_et")
-    )
-    write_csv(table, csv_out)
+    fits, axis = read_curves(curves)
+    table = thaw_retention(fits, thaw["pre"], thaw["post"], thaw.get("reference_et"))
+    write_csv(axis.public_table(table), csv_out)
 
 
 def viability(
@@ -224,14 +252,16 @@ def plot_curves(
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
 
-    well_table = pl.read_parquet(wells)
-    fits = pl.read_parquet(curves)
+    fits, axis = read_curves(curves)
+    well_table = read_points(wells, axis)
     targets = {target_slug(t): t for t in fits["target"].unique().to_list()}
     target = targets[slug]
     colours = product_colours(fits["product"].unique().to_list(), order)
     label = model_label(fits["model"][0])
     means = replicate_means(well_table)
-    plot = plot_target_curves(means, curve_grid(fits), target, colours, order, label)
+    plot = plot_target_curves(
+        means, curve_grid(fits), target, colours, order, label, axis.label, axis.short
+    )
     n_panels = fits.filter(pl.col("target") == target).select("stage", "cryo").n_unique()
     height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
@@ -248,15 +278,15 @@ def plot_residuals(
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
 
-    fits = pl.read_parquet(curves)
+    fits, axis = read_curves(curves)
     target = {target_slug(t): t for t in fits["target"].unique().to_list()}[slug]
-    residuals = curve_residuals(pl.read_parquet(wells), fits)
+    residuals = curve_residuals(read_points(wells, axis), fits)
     colours = product_colours(fits["product"].unique().to_list(), order)
     n_panels = fits.filter(pl.col("target") == target).select("stage", "cryo").n_unique()
     height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
     save_figure(
-        residual_plot(residuals, target, colours, order, model_label(fits["model"][0])),
+        residual_plot(residuals, target, colours, order, model_label(fits["model"][0]), axis.label),
         tmp_pdf,
         tmp_png,
         DOUBLE_COLUMN_IN,
@@ -384,6 +414,12 @@ def _read_optional(path: Path | None) -> pl.DataFrame | None:
     return pl.read_csv(path, infer_schema_length=None) if path is not None else None
 
 
+def _read_result(path: Path | None, axis: Axis) -> pl.DataFrame | None:
+    """A result CSV (comparisons, trend, retention) with internal et50 names; None: absent."""
+    table = _read_optional(path)
+    return axis.internal_table(table) if table is not None else None
+
+
 def dossier_tables(curves: Path, tables: dict[str, Path | None]) -> Any:
     """The tables of the report's answers (:class:`killcurve.report.summary.Tables`).
 
@@ -392,8 +428,10 @@ def dossier_tables(curves: Path, tables: dict[str, Path | None]) -> Any:
     """
     from killcurve.report.summary import Tables
 
-    names = ("comparisons", "trend", "retention", "viability_lots", "viability_products")
-    return Tables(pl.read_parquet(curves), **{n: _read_optional(tables.get(n)) for n in names})
+    fits, axis = read_curves(curves)
+    results = {n: _read_result(tables.get(n), axis) for n in ("comparisons", "trend", "retention")}
+    counts = {n: _read_optional(tables.get(n)) for n in ("viability_lots", "viability_products")}
+    return Tables(fits, **results, **counts, axis=axis)
 
 
 def plot_dossier(
@@ -475,7 +513,7 @@ def numbered_figures(
     config = Settings.from_config(settings or {})
     made = available_figures(data.curves, config)
     values = caption_values(data, config)
-    return number_figures(
+    entries = number_figures(
         load_captions(captions),
         data.curves,
         pl.read_parquet(wells, columns=["plate_id", "role", "target", "excluded"]),
@@ -484,6 +522,10 @@ def numbered_figures(
         target_slug,
         {k: v for k, v in values.items() if made.get(k, "") is None},
     )
+    return [
+        replace(e, title=data.axis.text(e.title), caption=data.axis.text(e.caption))
+        for e in entries
+    ]
 
 
 def report(
@@ -529,8 +571,12 @@ def report(
                     Figure(png, f"{label}, plate {png.stem}", f"{entry.title}. QC: {qc_text}.")
                 )
     numbers = {e.id: e.number for e in entries if e.id in dossier}
+    text = data.axis.text
     section = Section(
-        answers=answers(data, config, numbers),
+        answers=[
+            replace(a, question=text(a.question), sentences=[text(s) for s in a.sentences])
+            for a in answers(data, config, numbers)
+        ],
         dossier=dossier,
         absent={k: v for k, v in available_figures(data.curves, config).items() if v},
         trend=data.trend,
@@ -538,16 +584,18 @@ def report(
         viability_lots=data.viability_lots,
         viability_products=data.viability_products,
     )
+    comparisons_table = data.comparisons if data.comparisons is not None else pl.DataFrame()
     page = render_report(
         study,
         qc_table,
-        data.curves,
-        data.comparisons,
+        data.axis.public_names(data.curves),
+        data.axis.public_table(comparisons_table),
         items,
         maps,
-        methods(data.curves),
+        tuple(m if m.startswith("Readout") else text(m) for m in methods(data.curves)),
         provenance_table(json.loads(Path(provenance).read_text())),
         section,
+        text,
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
 
@@ -586,12 +634,14 @@ def workbook(
     """
     from killcurve.report.tables import censored_curves, write_workbook
 
-    fits = censored_curves(pl.read_parquet(curves))
+    internal, axis = read_curves(curves)
+    fits = censored_curves(internal)
     human = fits.select(
         "curve_id", *CURVE_KEYS, "readout", pl.col("et50_text").alias("et50"), "et50_lower",
         "et50_upper", pl.col("et_at_50_text").alias("et_at_50"), "emax", "hill", "auc",
         "n_points", "converged", "flags", "plate_ids",
     )  # fmt: skip
+    human = axis.public_names(human)
     sheets = {
         "plate_qc": pl.read_csv(qc, infer_schema_length=None),
         "curves": human,

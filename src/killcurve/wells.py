@@ -14,7 +14,7 @@ import polars as pl
 
 from killcurve.assay.lysis import REQUIRED_CONTROLS
 from killcurve.errors import KillcurveInputError
-from killcurve.io.layout import OPTIONAL_TEXT_FIELDS, check_layout, read_layout
+from killcurve.io.layout import NUMERIC_FIELDS, OPTIONAL_TEXT_FIELDS, check_layout, read_layout
 from killcurve.io.readers import read_export, select_plate, tidy_csv
 from killcurve.io.readers.tidy_csv import is_tidy_mapping, tidy_plate_wells
 from killcurve.io.samplesheet import FILE_COLUMNS, resolve_in_study
@@ -76,6 +76,15 @@ def plate_layout(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     for column in OPTIONAL_TEXT_FIELDS:
         if column not in layout.columns:
             layout = layout.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    for column in NUMERIC_FIELDS:
+        if column in layout.columns and layout.schema[column] != pl.Float64:
+            number = pl.col(column).cast(pl.Float64, strict=False)
+            bad = layout.filter(pl.col(column).is_not_null() & number.is_null())
+            if bad.height:
+                raise KillcurveInputError(
+                    f"{where}: {column} {bad[column][0]!r} (samplesheet) is not a number."
+                )
+            layout = layout.with_columns(number)
     check_layout(layout, where)
     present = set(layout["role"].unique().to_list())
     readout = sheet_row["readout"]

@@ -71,9 +71,9 @@ VIABILITY_PRODUCTS = (
 
 def dossier_figures(wildcards):
     """The dossier figures this study makes, known once the curves are fitted."""
-    import polars as pl
+    from killcurve.steps import read_curves
 
-    curves = pl.read_parquet(checkpoints.fit_curves.get().output.parquet)
+    curves, _ = read_curves(checkpoints.fit_curves.get().output.parquet)
     made = available_figures(curves, Settings.from_config(DOSSIER_SETTINGS))
     return [
         f"results/figures/{name}.{ext}"

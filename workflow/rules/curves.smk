@@ -13,6 +13,7 @@ checkpoint fit_curves:
     params:
         code=CODE_VERSION,
         fit=config["fit"],
+        axis=config["axis"],
     script:
         "../scripts/fit_curves.py"
 

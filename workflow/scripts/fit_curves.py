@@ -7,6 +7,7 @@ run(
     log=snakemake.log[0],
     wells=Path(snakemake.input.wells),
     fit_config=dict(snakemake.params.fit),
+    axis=dict(snakemake.params.axis),
     csv_out=Path(snakemake.output.csv),
     parquet_out=Path(snakemake.output.parquet),
 )

@@ -56,10 +56,15 @@ def plot_target_curves(
     colours: dict[str, str],
     order: Sequence[str] = (),
     model: str = "4PL",
+    x_label: str = "E:T ratio (effector:target, log scale)",
+    x_short: str = "E:T",
 ) -> ggplot:
-    """% lysis (mean ± SD of replicate wells) and the fitted ``model`` per lot vs E:T (log axis).
+    """% lysis (mean ± SD of replicate wells) and the fitted ``model`` per lot vs x (log axis).
 
-    One panel per stage · cryo state; colour = product, one line per lot.
+    x is the titrated variable in the wells' ``et_ratio`` column (E:T, or a
+    concentration moved there by :meth:`killcurve.axis.Axis.points`), titled
+    ``x_label``, called ``x_short`` in the title. One panel per stage · cryo
+    state; colour = product, one line per lot.
     """
     pts = _panel(means.filter(pl.col("target") == target)).to_pandas()
     lines = _panel(grid.filter(pl.col("target") == target)).to_pandas()
@@ -92,10 +97,12 @@ def plot_target_curves(
         + scale_x_log10()
         + scale_colour_manual(values=colours, breaks=[p for p in order if p in colours] or None)
         + labs(
-            x="E:T ratio (effector:target, log scale)",
+            x=x_label,
             y="specific lysis (%)",
             colour="product",
-            title=f"{target}: % lysis vs E:T, {model} fit per lot (points: mean ± SD of wells)",
+            title=(
+                f"{target}: % lysis vs {x_short}, {model} fit per lot (points: mean ± SD of wells)"
+            ),
         )
         + theme_killcurve()
     )

@@ -28,8 +28,12 @@ def plot_residuals(
     colours: dict[str, str],
     order: Sequence[str] = (),
     model: str = "4PL",
+    x_label: str = "E:T ratio (effector:target, log scale)",
 ) -> ggplot:
-    """Residual (observed − fitted % lysis) of every fitted well against E:T (log axis).
+    """Residual (observed − fitted % lysis) of every fitted well against x (log axis).
+
+    x: the wells' ``et_ratio`` column (E:T or the concentration, see
+    :meth:`killcurve.axis.Axis.points`), titled ``x_label``.
 
     One panel per stage · cryo state, colour = product; a loess line per product shows
     systematic lack of fit (a curve shape the model does not follow), the zero line none.
@@ -40,7 +44,7 @@ def plot_residuals(
         ).alias("panel")
     )
     labels = labs(
-        x="E:T ratio (effector:target, log scale)",
+        x=x_label,
         y="residual (observed − fitted, % lysis)",
         colour="product",
         title=f"{target}: residuals of the {model} fits (one point per well)",

@@ -25,7 +25,9 @@ Flags (``;``-separated in CSV, a list in Parquet): those of
 * ``no_usable_points``: every well of the curve is excluded; not fitted.
 
 A curve with fewer distinct E:T than free parameters, or no more points than
-free parameters, is not fitted and carries ``few_points``.
+free parameters, is not fitted and carries ``few_points``. A curve carrying a
+flag listed in ``fit.withhold`` keeps its parameters but has its et50 and every
+et50 interval emptied (:func:`withhold_et50`): the flag says why.
 """
 
 from __future__ import annotations
@@ -65,6 +67,19 @@ PARAM_COLUMNS = {
 MODEL_LABELS = {"4pl": "4PL", "3pl": "3PL", "5pl": "5PL", "exponential": "exponential"}
 #: Flags of ``curves.csv`` in report order.
 CURVE_FLAGS = (*FLAGS, "never_reaches_50", "no_usable_points")
+#: Flags whose curves get no et50 by default (``fit.withhold``): none, every estimate shown.
+WITHHOLD_DEFAULT: tuple[str, ...] = ()
+#: The relative-potency columns a withheld curve leaves empty.
+ET50_COLUMNS = (
+    "et50",
+    "et50_lower",
+    "et50_upper",
+    "log_et50_se",
+    "et50_profile_lower",
+    "et50_profile_upper",
+    "et50_boot_lower",
+    "et50_boot_upper",
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,7 @@ class FitOptions:
     lu_percents: tuple[float, ...] = (20.0, 30.0)
     targets_per_well: float = 1.0e4
     thresholds: Thresholds = field(default_factory=Thresholds)
+    withhold: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, fit: Mapping[str, object]) -> FitOptions:
@@ -110,7 +126,15 @@ class FitOptions:
             top_fraction=float(flags.get("top_fraction", th.top_fraction)),
             min_levels=int(flags.get("min_levels", th.min_levels)),
             negative_lysis=float(flags.get("negative_lysis", th.negative_lysis)),
+            min_plateau_levels=int(flags.get("min_plateau_levels", th.min_plateau_levels)),
         )
+        withhold = tuple(str(f) for f in fit.get("withhold", WITHHOLD_DEFAULT))  # type: ignore[union-attr]
+        unknown = [f for f in withhold if f not in CURVE_FLAGS]
+        if unknown:
+            raise KillcurveInputError(
+                f"config key fit.withhold: unknown flag(s) {', '.join(unknown)}; "
+                f"flags are {', '.join(CURVE_FLAGS)}."
+            )
         return cls(
             model=model,
             fixed=fixed,
@@ -123,6 +147,7 @@ class FitOptions:
             lu_percents=tuple(float(p) for p in fit.get("lu_percents", (20, 30))),  # type: ignore[union-attr]
             targets_per_well=float(fit.get("targets_per_well", 1.0e4)),
             thresholds=thresholds,
+            withhold=withhold,
         )
 
     @property
@@ -396,11 +421,27 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
         if column not in curves.columns:
             curves = curves.with_columns(pl.lit(None, dtype).alias(column))
     floats = [c for c, t in schema.items() if t == pl.Float64]
-    return (
+    curves = (
         curves.with_columns(pl.col(c).cast(t) for c, t in schema.items())
         .with_columns(pl.col(floats).fill_nan(None))
         .select(list(schema))
         .sort("curve_id")
+    )
+    return withhold_et50(curves, options.withhold)
+
+
+def withhold_et50(curves: pl.DataFrame, flags: tuple[str, ...]) -> pl.DataFrame:
+    """Curves with :data:`ET50_COLUMNS` emptied where a flag of ``flags`` is set.
+
+    A curve that does not converge (its optimum may lie at infinity) or whose
+    upper plateau the data do not show has no half-maximal point to report: its
+    et50 is a number the data do not determine. Its flags say why it is empty.
+    """
+    if not flags:
+        return curves
+    hide = pl.col("flags").list.set_intersection(pl.lit(list(flags))).list.len() > 0
+    return curves.with_columns(
+        pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in ET50_COLUMNS
     )
 
 

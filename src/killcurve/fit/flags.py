@@ -11,9 +11,12 @@ Flags (``FLAGS``), one boolean per curve; thresholds in :class:`Thresholds`:
 * ``hill_extreme``: |hill| outside ``hill_range`` ([0.2, 8]).
 * ``ci_unbounded``: the 95 % profile-likelihood interval of et50 does not close
   within the tested E:T range widened ×/÷ ``ci_factor`` (100) on either side.
-* ``top_not_reached``: at the highest tested E:T the fitted curve has covered
-  less than ``top_fraction`` (80 %) of its span, (f(x_max) − f(0))/(f(∞) − f(0)) < 0.8;
-  with bottom ≈ 0 this is "below 80 % of top".
+* ``top_not_reached``: fewer than ``min_plateau_levels`` (1) tested levels at
+  which the fitted curve has covered ``top_fraction`` (80 %) of its span,
+  (f(x) − f(0))/(f(∞) − f(0)) ≥ 0.8 (with bottom ≈ 0: "80 % of top"). With the
+  default 1 this is "below 80 % at the highest tested x"; 2 asks that the upper
+  plateau rest on two levels, for coarse (e.g. 10-fold) dilution series where
+  one level at the top cannot show a plateau.
 * ``few_points``: fewer than ``min_levels`` (5) distinct E:T, or residual df < 1.
 * ``negative_lysis``: the mean % lysis at some E:T is below ``negative_lysis`` (−10 %).
 
@@ -41,7 +44,7 @@ FLAGS: dict[str, str] = {
     "flat": "no dose effect (F test against a constant, p > 0.05)",
     "hill_extreme": "|hill| outside [0.2, 8]",
     "ci_unbounded": "the et50 profile interval does not close within the tested range ×/÷ 100",
-    "top_not_reached": "less than 80 % of the span covered at the highest E:T",
+    "top_not_reached": "80 % of the span reached at too few tested levels (no upper plateau)",
     "few_points": "fewer than 5 distinct E:T or no residual df",
     "negative_lysis": "mean lysis below −10 % at some E:T",
 }
@@ -57,6 +60,7 @@ class Thresholds:
     top_fraction: float = 0.8
     min_levels: int = 5
     negative_lysis: float = -10.0
+    min_plateau_levels: int = 1
 
 
 def flag_curves(
@@ -95,10 +99,10 @@ def flag_curves(
         out["hill_extreme"] = (ahill < th.hill_range[0]) | (ahill > th.hill_range[1])
     if model.limits is not None and data.x.ndim == 2:
         at_zero, at_inf = model.limits(result.theta)
-        top_x = model.value(result.theta, hi[None, :])[0]
         with np.errstate(all="ignore"):
-            covered = (top_x - at_zero) / (at_inf - at_zero)
-        out["top_not_reached"] = covered < th.top_fraction
+            covered = (model.value(result.theta, data.x) - at_zero) / (at_inf - at_zero)
+        plateau = ((data.count > 0) & (covered >= th.top_fraction)).sum(axis=0)
+        out["top_not_reached"] = plateau < th.min_plateau_levels
     return out
 
 

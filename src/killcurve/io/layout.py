@@ -2,8 +2,9 @@
 
 Well fields (see ``config/README.md``): ``role`` for every used well, and for
 ``sample`` wells ``product``, ``lot``, ``target``, ``et_ratio`` (effector cells
-per target cell: 10 means 10:1), optionally ``stage`` and ``cryo``. Fields may
-also come from the samplesheet (one value for the whole plate).
+per target cell: 10 means 10:1) or, on a concentration axis, ``concentration``
+(antibody or engager, in the config's ``axis.unit``), optionally ``stage`` and
+``cryo``. Fields may also come from the samplesheet (one value for the whole plate).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ ROLES = (
 CRYO_STATES = ("fresh", "post_thaw")
 #: Fields every sample well needs (from the layout or the samplesheet).
 SAMPLE_FIELDS = ("product", "lot", "target", "et_ratio")
+#: Numeric well fields; a sample well needs ``et_ratio`` or ``concentration`` (> 0 where set).
+NUMERIC_FIELDS = {"et_ratio": "(10 means 10:1)", "concentration": "(in the axis unit)"}
 #: Curve-defining text fields that are filled with null when a study does not use them.
 OPTIONAL_TEXT_FIELDS = ("stage", "cryo")
 
@@ -38,7 +41,8 @@ def read_layout(path: Path) -> pl.DataFrame:
     """Load a wellmap layout as one row per defined well.
 
     Columns: ``well`` (``A1``), ``row`` (``A``), ``col`` (Int32), ``role`` and
-    every field the layout defines. ``et_ratio`` is Float64 when present.
+    every field the layout defines. ``et_ratio`` and ``concentration`` are Float64
+    when present.
     Raises :class:`KillcurveInputError` naming the file when it cannot be read.
     """
     path = Path(path)
@@ -60,15 +64,17 @@ def read_layout(path: Path) -> pl.DataFrame:
     if frame.empty:
         raise KillcurveInputError(f"layout {path}: defines no wells. Add [block]/[well] tables.")
     frame = frame.drop(columns=[c for c in _WELLMAP_INTERNAL if c in frame])
-    if "et_ratio" in frame:
-        numeric = pd.to_numeric(frame["et_ratio"], errors="coerce")
-        bad = frame[frame["et_ratio"].notna() & numeric.isna()]
+    for name, hint in NUMERIC_FIELDS.items():
+        if name not in frame:
+            continue
+        numeric = pd.to_numeric(frame[name], errors="coerce")
+        bad = frame[frame[name].notna() & numeric.isna()]
         if len(bad):
             raise KillcurveInputError(
-                f"layout {path} well {bad['well'].iloc[0]}: et_ratio must be a number "
-                f"(10 means 10:1), got {bad['et_ratio'].iloc[0]!r}."
+                f"layout {path} well {bad['well'].iloc[0]}: {name} must be a number "
+                f"{hint}, got {bad[name].iloc[0]!r}."
             )
-        frame["et_ratio"] = numeric.astype(float)
+        frame[name] = numeric.astype(float)
     for column in frame.select_dtypes(include="object", exclude="str").columns:
         # A field with numbers in some wells and text in others becomes text everywhere.
         frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v))
@@ -81,8 +87,9 @@ def check_layout(layout: pl.DataFrame, where: str) -> None:
 
     ``where`` names the plate and layout file in messages. Raises
     :class:`KillcurveInputError` on: a used well without role, an unknown role,
-    a sample well missing a required field, an E:T that is missing, zero,
-    negative or not finite, or a ``cryo`` value other than fresh/post_thaw.
+    a sample well missing a required field, an E:T that is missing (and no
+    ``concentration`` given instead), zero, negative or not finite, a
+    concentration that is not positive, or a ``cryo`` value other than fresh/post_thaw.
     """
     if "role" not in layout.columns:
         raise KillcurveInputError(f"{where}: no well has a 'role'. Give every used well a role.")
@@ -99,24 +106,44 @@ def check_layout(layout: pl.DataFrame, where: str) -> None:
             f"Roles are: {', '.join(ROLES)}."
         )
     samples = layout.filter(pl.col("role") == "sample")
+    by_et = samples
+    if "concentration" in layout.columns:
+        bad_conc = samples.filter(
+            pl.col("concentration").is_not_null()
+            & ~(pl.col("concentration").is_finite() & (pl.col("concentration") > 0))
+        )
+        if bad_conc.height:
+            raise KillcurveInputError(
+                f"{where} well {bad_conc['well'][0]}: concentration "
+                f"{bad_conc['concentration'][0]} is not a positive number (the titration is "
+                "fitted on a log scale; a no-antibody well is a control, not a sample)."
+            )
+        by_et = samples.filter(pl.col("concentration").is_null())
     for field in SAMPLE_FIELDS:
+        need = by_et if field == "et_ratio" else samples
+        if field == "et_ratio" and need.height == 0 and samples.height:
+            continue  # every sample well is titrated by concentration; E:T optional
         if field not in layout.columns:
             raise KillcurveInputError(
                 f"{where}: sample wells have no {field!r}. Add it to the layout "
                 "(or as a samplesheet column when it is the same for the whole plate)."
             )
-        missing = samples.filter(pl.col(field).is_null())
+        missing = need.filter(pl.col(field).is_null())
         if missing.height:
             raise KillcurveInputError(
                 f"{where}: sample wells {_wells(missing)} have no {field!r}. "
                 "Set it in the layout for those wells."
             )
-    bad_et = samples.filter(~(pl.col("et_ratio").is_finite() & (pl.col("et_ratio") > 0)))
-    if bad_et.height:
-        raise KillcurveInputError(
-            f"{where} well {bad_et['well'][0]}: et_ratio {bad_et['et_ratio'][0]} is not a "
-            "positive number. E:T is effector cells per target cell (10 means 10:1)."
+    if "et_ratio" in layout.columns:
+        bad_et = samples.filter(
+            pl.col("et_ratio").is_not_null()
+            & ~(pl.col("et_ratio").is_finite() & (pl.col("et_ratio") > 0))
         )
+        if bad_et.height:
+            raise KillcurveInputError(
+                f"{where} well {bad_et['well'][0]}: et_ratio {bad_et['et_ratio'][0]} is not a "
+                "positive number. E:T is effector cells per target cell (10 means 10:1)."
+            )
     if "cryo" in layout.columns:
         bad_cryo = samples.filter(pl.col("cryo").is_not_null() & ~pl.col("cryo").is_in(CRYO_STATES))
         if bad_cryo.height:

@@ -11,7 +11,7 @@ import base64
 import html
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,14 @@ class Figure:
     png: Path
     label: str
     caption: str
+
+
+#: Columns of the report's curve table (E:T axis names, or their concentration-axis names).
+CURVE_TABLE = (
+    "curve_id", "readout", "et50", "ec50", "et50_lower", "ec50_lower", "et50_upper",
+    "ec50_upper", "et_at_50", "conc_at_50", "emax", "hill", "auc", "n_points", "converged",
+    "flags",
+)  # fmt: skip
 
 
 def _fmt(value: object) -> str:
@@ -237,8 +245,13 @@ def render_report(
     methods: Sequence[str],
     provenance: dict[str, str],
     section: Section | None = None,
+    words: Callable[[str], str] = str,
 ) -> str:
-    """The whole report as one HTML string: answers first, then the tables and figures."""
+    """The whole report as one HTML string: answers first, then the tables and figures.
+
+    ``words`` rewrites fixed text for the study's titration axis
+    (:meth:`killcurve.axis.Axis.text`); the tables come with their public column names.
+    """
     section = section or Section()
     n_fail = qc.filter(~pl.col("pass")).height
     n_flagged = curves.filter(pl.col("flags").list.len() > 0).height
@@ -254,28 +267,17 @@ def render_report(
         _nav(),
         *answers_html(section),
         '<h2 id="comparisons">Comparisons</h2>',
-        '<p class="note">estimate = ratio test/reference (et50 ratio or potency ratio; below 1: '
-        "the test product is more potent); lower/upper: 95 % CI; p_adjusted within each "
-        "comparison and metric/method (see the comparison's multiplicity).</p>",
+        '<p class="note">'
+        + words(
+            "estimate = ratio test/reference (et50 ratio or potency ratio; below 1: "
+            "the test product is more potent); lower/upper: 95 % CI; p_adjusted within each "
+            "comparison and metric/method (see the comparison's multiplicity)."
+        )
+        + "</p>",
         table_html(comparisons),
         '<h2 id="curves">Curves</h2>',
         *(figure_html(f) for f in figures),
-        table_html(
-            curves.select(
-                "curve_id",
-                "readout",
-                "et50",
-                "et50_lower",
-                "et50_upper",
-                "et_at_50",
-                "emax",
-                "hill",
-                "auc",
-                "n_points",
-                "converged",
-                "flags",
-            )
-        ),
+        table_html(curves.select(c for c in CURVE_TABLE if c in curves.columns)),
         *killing,
         *viability,
         '<h2 id="qc">Plate QC</h2>',

@@ -27,6 +27,8 @@ from typing import Any
 
 import polars as pl
 
+from killcurve.axis import Axis
+
 #: The dossier figures, in the order the shipped captions number them.
 DOSSIER_FIGURES = ("stages", "forest", "viability", "thaw")
 #: Non-specific targets when ``report.nonspecific_targets`` is not given: K562, the
@@ -95,6 +97,7 @@ class Tables:
     retention: pl.DataFrame | None = None
     viability_lots: pl.DataFrame | None = None
     viability_products: pl.DataFrame | None = None
+    axis: Axis = field(default_factory=Axis)
 
 
 @dataclass(frozen=True)

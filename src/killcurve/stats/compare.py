@@ -120,9 +120,7 @@ def _counts(frame: pl.DataFrame, test: str, reference: str, plates: pl.Expr) -> 
     return {
         "n_test": frame.filter(pl.col("product") == test).select(curve.n_unique()).item(),
         "n_reference": frame.filter(pl.col("product") == reference).select(curve.n_unique()).item(),
-        "n_lots": frame.select(pl.struct("product", "lot").n_unique()).item()
-        if frame.height
-        else 0,
+        "n_lots": frame.select(pl.col("lot").n_unique()).item() if frame.height else 0,
         "n_plates": frame.select(plates.drop_nulls().n_unique()).item() if frame.height else 0,
     }
 
@@ -207,11 +205,38 @@ def _potency_rows(
     return rows
 
 
+def _without_et50(
+    rows: list[dict[str, Any]], test_curves: pl.DataFrame, ref_curves: pl.DataFrame
+) -> list[dict[str, Any]]:
+    """Potency rows with the model-based ratios emptied when a product has no curve with an et50.
+
+    When every curve of a product is unfitted or had its et50 withheld (``fit.withhold``, e.g.
+    no upper plateau), a pooled fit of its wells cannot locate a half-maximal point either; the
+    model-free ``lysis_difference_at_<e>`` rows stay.
+    """
+    empty = [p for p, c in (("test", test_curves), ("reference", ref_curves)) if c.height == 0]
+    if not empty:
+        return rows
+    note = f"not computed: no {' or '.join(empty)} curve with an et50 (see the curves' flags)"
+    blank = dict.fromkeys(("estimate", "lower", "upper", "p_value"))
+    return [
+        {**row, **blank, "notes": note}
+        if row["metric"] in ("potency_ratio", "et50_ratio_separate")
+        else row
+        for row in rows
+    ]
+
+
 def _mixed_row(
-    curves: pl.DataFrame, test: str, reference: str, by: Sequence[str], level: float
+    curves: pl.DataFrame,
+    test: str,
+    reference: str,
+    by: Sequence[str],
+    level: float,
+    covariates: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """ln et50 ~ product mixed model of the group's curves (lot and day random effects)."""
-    adjust = [c for c in ADJUST_COLUMNS if c not in by]
+    """ln et50 ~ product (+ covariates) mixed model of the group's curves (lot, day random)."""
+    adjust = [*(c for c in ADJUST_COLUMNS if c not in by), *covariates]
     row: dict[str, Any] = {
         "metric": "et50_ratio",
         "method": "mixedlm_log_et50",
@@ -262,6 +287,36 @@ def _sample_wells(wells: pl.DataFrame, products: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def curve_covariates(wells: pl.DataFrame | None, columns: Sequence[str]) -> pl.DataFrame:
+    """One value per curve of each covariate column of the sample wells (``curve_id`` + columns).
+
+    Stops naming the config key when a column is not in the well table or takes
+    two values within one curve (a covariate describes the whole curve, e.g. a
+    donor's genotype).
+    """
+    key = "config key comparisons[].covariates"
+    if wells is None:
+        raise KillcurveInputError(f"{key}: covariates need the well table (wells.parquet).")
+    absent = [c for c in columns if c not in wells.columns]
+    if absent:
+        raise KillcurveInputError(
+            f"{key}: {', '.join(absent)} not a well column; add it to the samplesheet or the "
+            "layouts (samplesheet columns are carried onto every well of the plate)."
+        )
+    samples = wells.filter(pl.col("role") == "sample").with_columns(curve_id_expr())
+    values = samples.group_by("curve_id").agg(
+        *(pl.col(c).cast(pl.String).drop_nulls().unique().alias(c) for c in columns)
+    )
+    for column in columns:
+        two = values.filter(pl.col(column).list.len() > 1)
+        if two.height:
+            raise KillcurveInputError(
+                f"{key}: {column} takes the values {', '.join(sorted(two[column][0]))} within "
+                f"curve {two['curve_id'][0]}; a covariate needs one value per curve."
+            )
+    return values.with_columns(pl.col(c).list.first() for c in columns)
+
+
 def compare_products(
     curves: pl.DataFrame,
     comparisons: Sequence[dict[str, Any]],
@@ -276,6 +331,9 @@ def compare_products(
     (null where a comparison does not group by them).
     """
     check_comparisons(comparisons, curves["product"].unique().to_list())
+    covariates = sorted({c for comp in comparisons for c in comp.get("covariates", [])})
+    if covariates:
+        curves = curves.join(curve_covariates(wells, covariates), on="curve_id", how="left")
     usable = curves.filter(pl.col("converged") & pl.col("et50").is_not_null())
     by_all = [c for c in BY_COLUMNS if any(c in comp.get("by", []) for comp in comparisons)]
     rows = []
@@ -301,13 +359,15 @@ def compare_products(
                 }
             ]
             if sample is not None:
-                found += _potency_rows(
+                potency = _potency_rows(
                     sample.filter(_group_mask(key)), test, reference, _margins(comp, i), level
                 )
+                found += _without_et50(potency, test_curves, ref_curves)
             lots = [frame["lot"].drop_nulls().n_unique() for frame in (test_curves, ref_curves)]
             if min(lots) >= 2:
+                pair_curves = pl.concat([test_curves, ref_curves])
                 found.append(
-                    _mixed_row(pl.concat([test_curves, ref_curves]), test, reference, by, level)
+                    _mixed_row(pair_curves, test, reference, by, level, comp.get("covariates", []))
                 )
             base = {"comparison": comp["name"], **dict.fromkeys(by_all), **key}
             rows += [{**base, "test": test, "reference": reference, **r} for r in found]

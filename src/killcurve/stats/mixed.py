@@ -6,9 +6,11 @@ AUC ≤ 0 left out). The model (statsmodels ``MixedLM``, REML) is
     y = Xβ + u_lot + v_batch + ε,   u ~ N(0, σ²_lot), v ~ N(0, σ²_batch), ε ~ N(0, σ²),
 
 with fixed effects ``product`` (reference level first), optionally
-``product × stage`` and additive factors (e.g. ``target``, ``cryo``); a
-random intercept per lot (lots are nested in products: a lot name belongs to
-one product); and, when the curves span ≥ 2 assay days (``batch``), a
+``product × stage`` and additive factors (e.g. ``target``, ``cryo``, or a
+covariate such as a donor's FCGR3A genotype); a random intercept per lot (a lot
+name names one lot: lots of different names are nested in their products, and a
+lot tested with several products, e.g. one donor's NK cells with several
+antibodies, makes the design *paired*); and, when the curves span ≥ 2 assay days (``batch``), a
 day variance component *crossed* with lot (every lot may be assayed on every
 day) — left out, with a note, when no cell of the fixed effects (e.g. product ×
 cryo) holds curves of ≥ 2 days, since the day effect is then confounded with
@@ -20,10 +22,13 @@ when stage interacts), ratio = exp(L′β) with L the difference of the design
 rows (P, s) − (reference, s), i.e. the ratio of the products' typical et50
 (the et50 of an average lot on an average day); interval exp(L′β ± q·SE),
 SE = √(L′ Cov(β) L), and the two-sided p-value of L′β = 0. The quantile q
-is Student's t with df = (number of lots) − (number of products) when
-``df="between_lot"`` (the containment degrees of freedom of a between-lot
-effect: the product effect is estimated from lot means), else the normal
-quantile (``df="normal"``, the Wald interval statsmodels prints).
+is Student's t when ``df="between_lot"``, with the containment degrees of
+freedom of the product effect: nested lots, df = (number of lots) − (number of
+products) (the product effect is estimated from lot means); paired lots, df =
+(curves) − (lots) − (fixed-effect columns that vary within a lot) (the
+product effect is estimated within lots: for two products and complete pairs
+this is n − 1, the paired t-test's). ``df="normal"`` gives the normal quantile
+(the Wald interval statsmodels prints).
 """
 
 from __future__ import annotations
@@ -186,7 +191,19 @@ def fit_mixed(
     beta, cov = fit.fe_params, fit.cov_params().loc[fit.fe_params.index, fit.fe_params.index]
     if list(beta.index) != info.column_names:  # the formula engine named the columns otherwise
         raise RuntimeError(f"fixed effects {list(beta.index)} != design {info.column_names}")
-    dof = n_lots - len(products) if df == "between_lot" and n_lots > len(products) else None
+    paired = bool(data.groupby("lot", observed=True)["product"].nunique().max() >= 2)
+    if paired:
+        design = np.asarray(patsy.dmatrix(info, data))
+        spread = pd.DataFrame(design).groupby(data["lot"].to_numpy()).std(ddof=0).fillna(0.0)
+        within = int((spread.to_numpy() > 1e-12).any(axis=0).sum())
+        containment = len(data) - n_lots - within
+        notes.append(
+            f"paired design: lots tested with several products; df = {len(data)} curves − "
+            f"{n_lots} lots − {within} within-lot fixed effect(s)"
+        )
+    else:
+        containment = n_lots - len(products)
+    dof = containment if df == "between_lot" and containment > 0 else None
     ratios = _ratios(info, beta.to_numpy(), cov.to_numpy(), data, reference, by_stage, level, dof)
     names = list(model.exog_vc.names)
     variance = pl.DataFrame(

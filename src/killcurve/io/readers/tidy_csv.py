@@ -65,7 +65,7 @@ FORMAT = "tidy_csv"
 #: Samplesheet columns that neither select rows nor become well fields.
 SHEET_ONLY = (*FILE_COLUMNS, "plate_id", "plate_index", "read", "normalise_read")
 #: Fields the mapping turns into numbers.
-NUMERIC_FIELDS = ("et_ratio",)
+NUMERIC_FIELDS = ("et_ratio", "concentration")
 #: Grid widths for running well names: (most points, columns per row).
 _SYNTHETIC_GRIDS = ((96, 12), (384, 24), (1536, 48))
 
@@ -92,9 +92,13 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and data rows of a delimited text table, every cell stripped.
 
     Tab-separated when the first line has a tab, else ``;`` or ``,`` (guessed
-    as for plate-reader CSVs). Blank lines are skipped; short rows are padded.
+    as for plate-reader CSVs). Comment lines starting with ``#`` above the
+    header and blank lines are skipped; short rows are padded.
     """
-    text = read_text(path, allow_latin1=True)
+    lines = read_text(path, allow_latin1=True).splitlines(keepends=True)
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")):
+        lines.pop(0)
+    text = "".join(lines)
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if "\t" in first else guess_delimiter(text)
     rows = [[c.strip() for c in r] for r in csv_rows(text, delimiter) if any(c.strip() for c in r)]

@@ -1,0 +1,293 @@
+"""The concentration axis on real ADCC data (Wieckowski et al. 2020, examples/adcc_wieckowski2020).
+
+22 donors' CD56+ NK cells at E:T 5:1 against targets opsonised with trastuzumab (TRA) and five
+glycovariants, 8 antibody concentrations in duplicate, % specific release computed upstream:
+124 donor × antibody curves, of which the 22 of the deglycosylated antibody have no upper
+plateau. The example's data are byte copies of ../shared/reference/real_assays/adcc_wieckowski2020.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+from scipy import stats
+from scipy.optimize import least_squares
+
+from killcurve import steps
+from killcurve.axis import Axis, fixed_et
+from killcurve.errors import KillcurveInputError
+from killcurve.fit.curves import curve_id_expr
+from killcurve.io.layout import check_layout
+from killcurve.io.readers.tidy_csv import read_table
+from killcurve.stats.mixed import fit_mixed
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "examples" / "adcc_wieckowski2020"
+REFERENCE = ROOT.parent / "shared" / "reference" / "real_assays" / "adcc_wieckowski2020"
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The example's wells and curves, made by the package's steps (no Snakemake)."""
+    out = tmp_path_factory.mktemp("adcc")
+    config = yaml.safe_load((STUDY / "config" / "config.yaml").read_text())
+    steps.collect_wells(
+        STUDY / "config" / "plates.tsv", STUDY, out / "wells.parquet", out / "qc.csv", {}
+    )
+    steps.fit(
+        out / "wells.parquet",
+        config["fit"],
+        out / "curves.csv",
+        out / "curves.parquet",
+        axis=config["axis"],
+    )
+    steps.compare(
+        out / "curves.parquet",
+        config["comparisons"],
+        out / "comparisons.csv",
+        out / "wells.parquet",
+    )
+    return {
+        "wells": pl.read_parquet(out / "wells.parquet"),
+        "curves": pl.read_parquet(out / "curves.parquet"),
+        "comparisons": pl.read_csv(out / "comparisons.csv"),
+        "csv_header": (out / "curves.csv").read_text().splitlines()[0].split(","),
+    }
+
+
+def test_example_data_are_byte_identical_to_the_reference_copy() -> None:
+    if not REFERENCE.is_dir():
+        pytest.skip(f"reference data not present at {REFERENCE} (../shared beside the checkout)")
+    for name in ("raw_data_tx012-014.csv", "allotypes_pbmcs.csv"):
+        ours = hashlib.sha256((STUDY / "data" / name).read_bytes()).hexdigest()
+        theirs = hashlib.sha256((REFERENCE / name).read_bytes()).hexdigest()
+        assert ours == theirs, name
+
+
+def test_curves_table_names_the_concentration_axis(fitted: dict[str, object]) -> None:
+    curves = fitted["curves"]
+    header = fitted["csv_header"]
+    for column in ("ec50", "ec50_lower", "log_ec50_se", "conc_at_50", "conc_min", "n_conc"):
+        assert column in header
+    assert not any(c.startswith("et50") or c in ("et_at_50", "et_min", "n_et") for c in header)
+    assert curves["conc_unit"].unique().to_list() == ["ug/mL"]
+    assert curves["et_ratio"].unique().to_list() == [5.0]  # the fixed E:T of every curve
+    # 1e-7 … 1 ug/mL, every donor × antibody curve in duplicate at 8 concentrations
+    assert curves.height == 124
+    assert curves["conc_min"].unique().to_list() == [1e-7]
+    assert curves["conc_max"].unique().to_list() == [1.0]
+    assert set(curves["n_points"].to_list()) == {16}
+    assert set(curves["n_conc"].to_list()) == {8}
+
+
+def _independent_4pl(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The authors' parametrisation, bottom + (top − bottom)/(1 + 10^((log10 EC50 − x)·hill)),
+    x = log10 concentration, fitted to every well by scipy's Levenberg–Marquardt from a grid of
+    starts (best RSS kept); returned as (bottom, top, log10 EC50, hill) with hill > 0."""
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        b, t, loc, h = p
+        return b + (t - b) / (1.0 + 10.0 ** ((loc - x) * h)) - y
+
+    best = None
+    for loc0 in np.arange(-6.0, 0.5, 1.0):
+        with np.errstate(over="ignore"):
+            fit = least_squares(
+                residual, [y.min(), y.max(), loc0, 1.0], method="lm", xtol=1e-15, ftol=1e-15,
+                gtol=1e-15,
+            )  # fmt: skip
+        if best is None or fit.cost < best.cost:
+            best = fit
+    b, t, loc, h = best.x
+    return np.array([t, b, loc, -h] if h < 0 else [b, t, loc, h])
+
+
+def test_identifiable_curves_match_an_independent_least_squares_fit(
+    fitted: dict[str, object],
+) -> None:
+    """Issue 14: EC50, top and bottom of the 102 identifiable curves, to ≤ 1e-4 log10 EC50.
+
+    We fit every well (duplicates as points); with complete duplicates this is the same
+    least-squares optimum as a fit of the duplicate means (the authors' choice).
+    """
+    curves, wells = fitted["curves"], fitted["wells"]
+    identifiable = curves.filter(pl.col("ec50").is_not_null())
+    assert identifiable.height == 102
+    assert sorted(identifiable["product"].unique().to_list()) == ["G0", "G2", "ST3", "ST6", "TRA"]
+    worst = np.zeros(3)
+    for row in identifiable.iter_rows(named=True):
+        points = wells.filter((pl.col("product") == row["product"]) & (pl.col("lot") == row["lot"]))
+        b, t, loc, _ = _independent_4pl(
+            np.log10(points["concentration"].to_numpy()), points["pct_lysis"].to_numpy()
+        )
+        worst = np.maximum(
+            worst, [abs(loc - np.log10(row["ec50"])), abs(t - row["top"]), abs(b - row["bottom"])]
+        )
+    # measured: 3.3e-6 log10 units, top 9.5e-5 and bottom 5.4e-5 % lysis
+    assert worst[0] <= 1e-4
+    assert worst[1] <= 1e-3 and worst[2] <= 1e-3
+
+
+def test_deglycosylated_curves_are_flagged_without_an_ec50(fitted: dict[str, object]) -> None:
+    """No upper plateau: 80 % of the fitted span is reached at fewer than two of the 10-fold
+    levels (fit.flags.min_plateau_levels: 2), so fit.withhold leaves ec50 and its CIs empty."""
+    curves = fitted["curves"]
+    deglyc = curves.filter(pl.col("product") == "deglyc")
+    assert deglyc.height == 22
+    assert deglyc["flags"].list.contains("top_not_reached").all()
+    for column in ("ec50", "ec50_lower", "ec50_upper", "log_ec50_se", "ec50_profile_lower"):
+        assert deglyc[column].null_count() == 22
+    assert deglyc["top"].null_count() == 0  # the other parameters stay reported
+    others = curves.filter(pl.col("product") != "deglyc")
+    assert not others["flags"].list.contains("top_not_reached").any()
+
+
+def test_paired_comparison_with_genotype_covariate(fitted: dict[str, object]) -> None:
+    """G0 vs TRA: all 22 donors tested with both, so the mixed model's ratio (donor random
+    intercept, FCGR3A fixed, a between-donor covariate) is the paired t-test's on ln EC50."""
+    curves, table = fitted["curves"], fitted["comparisons"]
+    ln = curves.filter(pl.col("product").is_in(["G0", "TRA"])).pivot(
+        "product", index="lot", values="ec50"
+    )
+    d = np.log(ln["G0"].to_numpy()) - np.log(ln["TRA"].to_numpy())
+    assert len(d) == 22
+    ci = stats.ttest_1samp(d, 0.0).confidence_interval()
+    row = table.filter(
+        (pl.col("comparison") == "G0_vs_TRA") & (pl.col("method") == "mixedlm_log_ec50")
+    ).row(0, named=True)
+    assert row["metric"] == "ec50_ratio"
+    assert row["estimate"] == pytest.approx(np.exp(d.mean()), rel=1e-5)  # 1.570
+    assert row["lower"] == pytest.approx(np.exp(ci.low), rel=1e-4)  # 1.289
+    assert row["upper"] == pytest.approx(np.exp(ci.high), rel=1e-4)  # 1.913
+    assert "FCGR3A" in row["notes"] and "paired design" in row["notes"]
+    assert "21 df" in row["notes"]
+    assert row["n_lots"] == 22
+    # deglyc: no curve has an ec50, so no model-based ratio, but the model-free lysis
+    # differences stay (at 0.01 ug/mL deglyc kills 43 % less than TRA)
+    deglyc = table.filter(pl.col("comparison") == "deglyc_vs_TRA")
+    model_based = deglyc.filter(
+        pl.col("metric").is_in(["ec50_ratio", "potency_ratio", "ec50_ratio_separate"])
+    )
+    assert model_based["estimate"].null_count() == model_based.height
+    at = deglyc.filter(pl.col("metric") == "lysis_difference_at_0.01").row(0, named=True)
+    assert at["estimate"] == pytest.approx(-43.12, abs=0.01)
+
+
+def test_paired_mixed_model_equals_paired_t_test() -> None:
+    """Hand-built complete pairs: REML mixed model = paired t-test (estimate, CI, p, df n − 1)."""
+    rng = np.random.default_rng(7)
+    rows, diffs = [], []
+    for i in range(9):
+        donor = rng.normal(0.0, 0.6)
+        a, b = rng.normal(0.0, 0.15, 2)
+        rows += [
+            {"product": "A", "lot": f"D{i}", "batch": "x", "et50": float(np.exp(donor + 0.4 + a))},
+            {"product": "R", "lot": f"D{i}", "batch": "x", "et50": float(np.exp(donor + b))},
+        ]
+        diffs.append(0.4 + a - b)
+    fit = fit_mixed(pl.DataFrame(rows), reference="R")
+    ratio = fit.ratios.row(0, named=True)
+    t = stats.ttest_1samp(diffs, 0.0)
+    ci = t.confidence_interval()
+    assert ratio["df"] == 8
+    assert ratio["estimate"] == pytest.approx(np.exp(np.mean(diffs)), rel=1e-6)
+    assert ratio["lower"] == pytest.approx(np.exp(ci.low), rel=1e-5)
+    assert ratio["upper"] == pytest.approx(np.exp(ci.high), rel=1e-5)
+    assert ratio["p_value"] == pytest.approx(t.pvalue, rel=1e-3)
+
+
+def test_axis_config_and_well_errors() -> None:
+    with pytest.raises(KillcurveInputError, match=r"axis\.unit"):
+        Axis.from_config({"variable": "concentration"})
+    axis = Axis.from_config({"variable": "concentration", "unit": "nM"})
+    wells = pl.DataFrame(
+        {
+            "plate_id": ["P1", "P1"],
+            "well": ["A1", "A2"],
+            "role": ["sample", "sample"],
+            "excluded": [False, False],
+            "et_ratio": [5.0, 5.0],
+            "concentration": [1.0, None],
+        }
+    )
+    with pytest.raises(KillcurveInputError, match="plate P1 well A2"):
+        axis.points(wells)
+    two_et = pl.DataFrame(
+        {
+            **{k: ["NK", "NK"] for k in ("product", "lot", "target", "batch")},
+            **{k: [None, None] for k in ("stage", "cryo")},
+            "plate_id": ["P1", "P2"],
+            "role": ["sample", "sample"],
+            "fixed_et": [5.0, 10.0],
+        },
+        schema_overrides={"stage": pl.String, "cryo": pl.String},
+    )
+    with pytest.raises(KillcurveInputError, match="E:T 5, 10"):
+        fixed_et(two_et, curve_id_expr())
+    assert Axis().text("et50 at E:T 10") == "et50 at E:T 10"
+    assert (
+        axis.text("the et_at_50 at the highest E:T")
+        == "the conc_at_50 at the highest concentration"
+    )
+
+
+def test_layout_with_concentration_needs_no_et_ratio() -> None:
+    layout = pl.DataFrame(
+        {
+            "well": ["A1", "A2", "A3"],
+            "role": ["sample", "sample", "target_only"],
+            "product": ["mAb", "mAb", None],
+            "lot": ["d1", "d1", None],
+            "target": ["T", "T", None],
+            "et_ratio": [None, None, None],
+            "concentration": [0.1, 1.0, None],
+        },
+        schema_overrides={"et_ratio": pl.Float64},
+    )
+    check_layout(layout, "plate X")  # E:T optional when every sample well has a concentration
+    with pytest.raises(KillcurveInputError, match=r"plate X well A1: concentration 0\.0"):
+        check_layout(layout.with_columns(pl.Series("concentration", [0.0, 1.0, None])), "plate X")
+    with pytest.raises(KillcurveInputError, match="have no 'et_ratio'"):
+        check_layout(layout.with_columns(pl.Series("concentration", [None, 1.0, None])), "plate X")
+
+
+def test_tidy_table_skips_comment_lines_above_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("# note, with, commas\n\n,donor,value\n0,015,1.5\n")
+    header, rows = read_table(path)
+    assert header == ["", "donor", "value"]
+    assert rows == [["0", "015", "1.5"]]
+
+
+@pytest.mark.workflow
+def test_adcc_example_runs_end_to_end(tmp_path: Path) -> None:
+    """README's real-data command on a copy of the example: tables, figures and report."""
+    study = tmp_path / "adcc"
+    shutil.copytree(STUDY, study, ignore=shutil.ignore_patterns("results", ".snakemake", "logs"))
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2",
+         "--directory", str(study), "-q"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = study / "results"
+    for name in ("curves.csv", "comparisons.csv", "plate_qc.csv", "killcurve_tables.xlsx"):
+        assert (results / "tables" / name).is_file()
+    for name in ("curves_HER2_target_cells.png", "residuals_HER2_target_cells.pdf", "forest.pdf"):
+        assert (results / "figures" / name).is_file()
+    report = (results / "report.html").read_text()
+    assert "Concentration (ug/mL" not in report  # figures are images; text says:
+    assert "x = concentration" in report and "ec50 ratio" in report
+    comparisons = pl.read_csv(results / "tables" / "comparisons.csv")
+    st3 = comparisons.filter(
+        (pl.col("comparison") == "ST3_vs_TRA") & (pl.col("method") == "mixedlm_log_ec50")
+    ).row(0, named=True)
+    assert st3["estimate"] == pytest.approx(2.248, abs=0.001)  # ST3 needs 2.2× the antibody

@@ -6,7 +6,10 @@ has two predictors, x[0] = x1 and x[1] = x2). :func:`load` reads a problem's
 data from the NIST ``.dat`` file and its certified values from
 ``certified.json`` (see ``shared/reference/doseresp/README.md``);
 :func:`fit_problem` fits it through :func:`killcurve.fit.engine.fit_batch`;
-:func:`lre` is the log relative error used by NIST and lmfit.
+:func:`polish_problem` polishes that fit in long double from the file's decimal
+strings (:func:`killcurve.fit.polish.polish_extended`), which certifies RSS
+and SEs that float64 cannot resolve (Lanczos1); :func:`lre` is the log
+relative error used by NIST and lmfit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from killcurve.fit.engine import FitResult, Settings, fit_batch
 from killcurve.fit.models import Model, generic_model
+from killcurve.fit.polish import Polished, polish_extended
 
 Array = np.ndarray
 Func = Callable[..., Array]
@@ -296,42 +300,59 @@ FORMULAS: dict[str, tuple[Func, Jac]] = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One NIST dataset: data, model and certified values."""
+    """One NIST dataset: data (float64 and long double), model and certified values.
+
+    ``x`` is (n,) or, with k predictors, (n, k) as the engine takes it;
+    ``x_long`` (n,) or (k, n) and ``y_long`` (n,) are the same data parsed
+    from the file's decimal strings as ``np.longdouble``.
+    """
 
     name: str
     x: Array
     y: Array
+    x_long: Array
+    y_long: Array
     model: Model
     starts: tuple[Array, Array]
     certified: Array
     certified_se: Array
     rss: float
+    residual_sd: float
 
 
 def _read_dat(path: Path) -> Array:
-    """The data rows of a NIST ``.dat`` file (the lines after the last ``Data:`` header)."""
+    """The data rows of a NIST ``.dat`` file (after the last ``Data:`` header), as strings."""
     lines = path.read_text().splitlines()
     header = max(i for i, line in enumerate(lines) if line.startswith("Data:"))
-    rows = [line.split() for line in lines[header + 1 :] if line.strip()]
-    return np.array(rows, dtype=float)
+    return np.array([line.split() for line in lines[header + 1 :] if line.strip()])
+
+
+def _columns(table: Array, name: str) -> tuple[Array, Array]:
+    """(x, y) of a parsed table, x (n,) or (n, k); Nelson's response is ln y."""
+    y = np.log(table[:, 0]) if name == "Nelson" else table[:, 0]
+    x = table[:, 1:] if table.shape[1] > 2 else table[:, 1]
+    return x, y
 
 
 def load(folder: Path, name: str) -> Problem:
     """Problem ``name`` from the NIST folder (``.dat`` file plus ``certified.json``)."""
     info = json.loads((folder / "certified.json").read_text())[name]
     table = _read_dat(folder / f"{name}.dat")
-    y = np.log(table[:, 0]) if name == "Nelson" else table[:, 0]
-    x = table[:, 1:] if table.shape[1] > 2 else table[:, 1]
+    x, y = _columns(table.astype(float), name)
+    x_long, y_long = _columns(table.astype(np.longdouble), name)
     func, jac = FORMULAS[name]
     return Problem(
         name=name,
         x=x,
         y=y,
+        x_long=x_long.T,
+        y_long=y_long,
         model=generic_model(name, info["params"], func, jac, formula=info["model"]),
         starts=(np.array(info["start1"]), np.array(info["start2"])),
         certified=np.array(info["certified"]),
         certified_se=np.array(info["certified_se"]),
         rss=float(info["rss"]),
+        residual_sd=float(info["residual_sd"]),
     )
 
 
@@ -344,6 +365,12 @@ def fit_problem(problem: Problem, start: int) -> FitResult:
         start=problem.starts[start - 1],
         settings=NIST_SETTINGS,
     )
+
+
+def polish_problem(problem: Problem, fit: FitResult) -> Polished:
+    """The engine's optimum ``fit`` polished in long double: θ, RSS and J′J SEs."""
+    func, jac = FORMULAS[problem.name]
+    return polish_extended(func, jac, problem.x_long, problem.y_long, fit.theta[:, 0])
 
 
 def lre(value: Array, certified: Array) -> Array:

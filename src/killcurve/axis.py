@@ -187,6 +187,17 @@ class Axis:
             return frame
         return _rename(frame, _CONC_COLUMNS, "et50", "ec50")
 
+    def with_units(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A human-facing copy of public curve columns, x columns headed with their unit.
+
+        >>> Axis("concentration", "nM").with_units(pl.DataFrame({"ec50": [1.0]})).columns
+        ['ec50 (nM)']
+        """
+        unit = self.unit if self.is_concentration else "E:T"
+        names = [*_CONC_COLUMNS.values()] if self.is_concentration else [*_CONC_COLUMNS]
+        x_columns = [c for c in names if not c.startswith(("n_", "log_"))]
+        return frame.rename({c: f"{c} ({unit})" for c in x_columns if c in frame.columns})
+
     def internal_curves(self, curves: pl.DataFrame) -> pl.DataFrame:
         """Inverse of :meth:`public_curves` (the fixed E:T and unit columns dropped)."""
         if not self.is_concentration:

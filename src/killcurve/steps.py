@@ -596,6 +596,7 @@ def report(
         provenance_table(json.loads(Path(provenance).read_text())),
         section,
         text,
+        data.axis.with_units,
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
 

@@ -204,16 +204,23 @@ def _table_or(frame: pl.DataFrame | None, empty: str, row_class: str | None = No
     return table_html(frame, row_class)
 
 
-def dossier_tables_html(section: Section) -> tuple[list[str], list[str]]:
-    """(stage trend and thaw retention sections, viability section) of the report."""
+def dossier_tables_html(
+    section: Section, words: Callable[[str], str] = str
+) -> tuple[list[str], list[str]]:
+    """(stage trend and thaw retention sections, viability section) of the report.
+
+    ``words`` rewrites the fixed notes for the titration axis (as in :func:`render_report`).
+    """
     retention = section.retention
     if retention is not None and "level" in retention.columns:
         retention = retention.filter(pl.col("level") == "product").drop("level", "lot")
     killing = [
         '<h2 id="stage-trend">Stage trend</h2>',
-        '<p class="note">estimate = fold change of et50 per process-stage step (below 1: '
-        "potency rises along the process), lower/upper its 95 % interval; "
-        "stage_trend.csv.</p>",
+        '<p class="note">'
+        + words("estimate = fold change of et50 per process-stage step (below 1: "
+                "potency rises along the process), lower/upper its 95 % interval; "
+                "stage_trend.csv.")
+        + "</p>",
         _table_or(section.trend, "No stage trend: no product has curves at two or more of the "
                   "config's stages (config key stages)."),
         '<h2 id="thaw-retention">Thaw retention</h2>',
@@ -246,16 +253,19 @@ def render_report(
     provenance: dict[str, str],
     section: Section | None = None,
     words: Callable[[str], str] = str,
+    units: Callable[[pl.DataFrame], pl.DataFrame] = lambda frame: frame,
 ) -> str:
     """The whole report as one HTML string: answers first, then the tables and figures.
 
     ``words`` rewrites fixed text for the study's titration axis
-    (:meth:`killcurve.axis.Axis.text`); the tables come with their public column names.
+    (:meth:`killcurve.axis.Axis.text`); the tables come with their public column names, and
+    ``units`` heads the curve table's x columns with their unit
+    (:meth:`killcurve.axis.Axis.with_units`).
     """
     section = section or Section()
     n_fail = qc.filter(~pl.col("pass")).height
     n_flagged = curves.filter(pl.col("flags").list.len() > 0).height
-    killing, viability = dossier_tables_html(section)
+    killing, viability = dossier_tables_html(section, words)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -277,7 +287,7 @@ def render_report(
         table_html(comparisons),
         '<h2 id="curves">Curves</h2>',
         *(figure_html(f) for f in figures),
-        table_html(curves.select(c for c in CURVE_TABLE if c in curves.columns)),
+        table_html(units(curves.select(c for c in CURVE_TABLE if c in curves.columns))),
         *killing,
         *viability,
         '<h2 id="qc">Plate QC</h2>',

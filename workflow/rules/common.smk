@@ -71,9 +71,12 @@ VIABILITY_PRODUCTS = (
 
 def dossier_figures(wildcards):
     """The dossier figures this study makes, known once the curves are fitted."""
-    from killcurve.steps import read_curves
+    import polars as pl
 
-    curves, _ = read_curves(checkpoints.fit_curves.get().output.parquet)
+    from killcurve.axis import Axis  # light: polars only, unlike killcurve.steps
+
+    public = pl.read_parquet(checkpoints.fit_curves.get().output.parquet)
+    curves = Axis.of_curves(public).internal_curves(public)
     made = available_figures(curves, Settings.from_config(DOSSIER_SETTINGS))
     return [
         f"results/figures/{name}.{ext}"

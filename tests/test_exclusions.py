@@ -85,3 +85,14 @@ def test_exclusion_without_reason_is_refused(tmp_path: Path) -> None:
     sheet.write_text("plate_id\twell\treason\twho\r\nP06\tB4\t\tAB\r\n")
     with pytest.raises(KillcurveInputError, match=r"line 2: 'reason' is empty"):
         read_exclusions(sheet)
+
+
+def test_empty_cell_is_reported_at_its_line_in_the_file(tmp_path: Path) -> None:
+    """Comment and blank lines count: the empty reason is on line 6 of the file, not row 3."""
+    sheet = tmp_path / "exclusions.tsv"
+    sheet.write_text(
+        "# wells dropped after review\nplate_id\twell\treason\twho\n\n"
+        "P06\tB4\tbubble\tAB\n# second reviewer\nP06\tB5\t\tCD\n"
+    )
+    with pytest.raises(KillcurveInputError, match=r"line 6: 'reason' is empty"):
+        read_exclusions(sheet)

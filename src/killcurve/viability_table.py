@@ -33,7 +33,7 @@ import polars as pl
 from killcurve.errors import KillcurveInputError
 from killcurve.io.counters import READERS, read_counter
 from killcurve.io.samplesheet import resolve_in_study
-from killcurve.io.sheets import read_sheet
+from killcurve.io.sheets import data_lines, read_sheet
 
 #: Columns every row of the viability samplesheet fills (``format`` may be empty: auto).
 REQUIRED_COLUMNS = (
@@ -78,7 +78,7 @@ def read_viability_sheet(path: Path, study_dir: Path) -> pl.DataFrame:
             f"{where}: missing column(s) {', '.join(missing)}{hint}. Required columns: "
             f"{', '.join(REQUIRED_COLUMNS)}; optional: format."
         )
-    lines = _data_lines(path)
+    lines = data_lines(path)
     if len(lines) != sheet.height:
         raise KillcurveInputError(
             f"{where}: {sheet.height} rows read from {len(lines)} lines; a cell spans several "
@@ -171,14 +171,3 @@ def _sample_values(data: pl.DataFrame, row: dict, where: str) -> tuple[float | N
             "sample, or remove the row from the viability samplesheet."
         )
     return tuple(found[c] for c in VALUE_COLUMNS)
-
-
-def _data_lines(path: Path) -> list[int]:
-    """Line numbers (1-based) of the rows below the header, as :func:`read_sheet` keeps them."""
-    text = Path(path).read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    kept = [
-        number
-        for number, line in enumerate(text.split("\n"), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    return kept[1:]

@@ -21,8 +21,7 @@ def read_sheet(path: Path, what: str, required: Sequence[str]) -> pl.DataFrame |
     ``what`` names the sheet in messages (``samplesheet``). Stops when a
     ``required`` column is missing or one of its cells is empty (naming the line).
     """
-    text = Path(path).read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [line for _, line in _kept_lines(path)]
     if len(lines) < 2:
         return None
     sheet = pl.read_csv(
@@ -38,13 +37,27 @@ def read_sheet(path: Path, what: str, required: Sequence[str]) -> pl.DataFrame |
             f"{what} {path}: missing column(s) {', '.join(missing)}{hint}. "
             f"Required columns: {', '.join(required)}."
         )
+    numbered = sheet.with_columns(pl.Series("line", data_lines(path), dtype=pl.Int64))
     for column in required:
-        empty = sheet.with_row_index("line", offset=2).filter(
-            pl.col(column).is_null() | (pl.col(column) == "")
-        )
+        empty = numbered.filter(pl.col(column).is_null() | (pl.col(column) == ""))
         if empty.height:
             raise KillcurveInputError(
                 f"{what} {path} line {empty['line'][0]}: {column!r} is empty. "
                 "Fill it in on every row."
             )
     return sheet
+
+
+def _kept_lines(path: Path) -> list[tuple[int, str]]:
+    """(1-based line number, text) of every line that is neither blank nor a ``#`` comment."""
+    text = Path(path).read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    return [
+        (number, line)
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def data_lines(path: Path) -> list[int]:
+    """Line numbers in the file (1-based) of the rows :func:`read_sheet` returns, in order."""
+    return [number for number, _ in _kept_lines(path)][1:]

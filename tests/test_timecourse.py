@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from killcurve.assay import timecourse as tc
+from killcurve.cli import main
 from killcurve.errors import KillcurveInputError
 from killcurve.figures.timecourse import plot_timecourse
 from killcurve.io.rtca import annotate_layout, read_rtca
-from killcurve.timecourse_cli import main, run_timecourse
+from killcurve.timecourse_cli import run_timecourse
 
 from .conftest import REPO
 from .test_rtca import MAPPING, P1, P2, write_rtca
@@ -229,7 +230,7 @@ def _small_study(tmp_path: Path) -> Path:
 
 def test_cli_writes_tables_figures_and_section(tmp_path: Path) -> None:
     study = _small_study(tmp_path)
-    assert main([str(study)]) == 0
+    assert main(["timecourse", str(study)]) == 0
     out = study / "results"
     with (out / "tables" / "timecourse_metrics.csv").open() as handle:
         (row,) = csv.DictReader(handle)
@@ -251,7 +252,7 @@ def test_cli_writes_tables_figures_and_section(tmp_path: Path) -> None:
 def test_cli_reports_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     study = _small_study(tmp_path)
     (study / "config" / "config.yaml").write_text("study: x\ntimecourse:\n  exports: []\n")
-    assert main([str(study)]) == 1
+    assert main(["timecourse", str(study)]) == 1
     assert "config key timecourse.layout is required" in capsys.readouterr().err
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,19 +197,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("directory", type=Path)
     parser.set_defaults(func=_run)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m killcurve.timecourse_cli STUDY_DIR``; bad input exits 1 with its message."""
-    parser = argparse.ArgumentParser(prog="killcurve", description=__doc__)
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["timecourse", *(argv if argv is not None else sys.argv[1:])])
-    try:
-        return args.func(args)
-    except KillcurveInputError as err:
-        print(f"killcurve: error: {err}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -25,6 +25,7 @@ from scipy.optimize import least_squares
 from killcurve import steps
 from killcurve.axis import Axis, fixed_et
 from killcurve.errors import KillcurveInputError
+from killcurve.figures.curves import by_product
 from killcurve.fit.curves import curve_id_expr
 from killcurve.io.layout import check_layout
 from killcurve.io.readers.tidy_csv import read_table
@@ -292,3 +293,13 @@ def test_adcc_example_runs_end_to_end(tmp_path: Path) -> None:
         (pl.col("comparison") == "ST3_vs_TRA") & (pl.col("method") == "mixedlm_log_ec50")
     ).row(0, named=True)
     assert st3["estimate"] == pytest.approx(2.248, abs=0.001)  # ST3 needs 2.2× the antibody
+
+
+def test_many_lots_in_one_state_are_drawn_per_product(fitted: dict[str, object]) -> None:
+    """22 donors × 6 antibodies on one stage · cryo panel would be unreadable: one panel per
+    antibody; with a few lots (point shapes tell them apart) the panels stay per state."""
+    curves = fitted["curves"]
+    assert by_product(curves)
+    few = curves.filter(pl.col("lot").is_in(sorted(curves["lot"].unique())[:6]))
+    assert not by_product(few)
+    assert not by_product(curves.filter(pl.col("product") == "TRA"))

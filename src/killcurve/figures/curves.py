@@ -40,11 +40,26 @@ def replicate_means(wells: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _panel(frame: pl.DataFrame) -> pl.DataFrame:
+def by_product(curves: pl.DataFrame) -> bool:
+    """Whether a target's figure gets one panel per product instead of per stage · cryo.
+
+    ``curves``: the target's curves. True when they share one stage · cryo state but
+    hold several products and more lots than get a point shape: e.g. 22 donors × 6
+    antibodies of an ADCC study, unreadable on one panel.
+    """
+    return (
+        curves.select("stage", "cryo").n_unique() == 1
+        and curves["product"].n_unique() > 1
+        and curves["lot"].n_unique() > MAX_LOT_SHAPES
+    )
+
+
+def _panel(frame: pl.DataFrame, per_product: bool = False) -> pl.DataFrame:
+    state = pl.concat_str(
+        [pl.col("stage").fill_null(UNSET), pl.col("cryo").fill_null(UNSET)], separator=" · "
+    )
     return frame.with_columns(
-        pl.concat_str(
-            [pl.col("stage").fill_null(UNSET), pl.col("cryo").fill_null(UNSET)], separator=" · "
-        ).alias("panel"),
+        (pl.col("product") if per_product else state).alias("panel"),
         pl.concat_str([pl.col("product"), pl.col("lot")], separator=" ").alias("curve"),
     )
 
@@ -58,16 +73,18 @@ def plot_target_curves(
     model: str = "4PL",
     x_label: str = "E:T ratio (effector:target, log scale)",
     x_short: str = "E:T",
+    per_product: bool = False,
 ) -> ggplot:
     """% lysis (mean ± SD of replicate wells) and the fitted ``model`` per lot vs x (log axis).
 
     x is the titrated variable in the wells' ``et_ratio`` column (E:T, or a
     concentration moved there by :meth:`killcurve.axis.Axis.points`), titled
     ``x_label``, called ``x_short`` in the title. One panel per stage · cryo
-    state; colour = product, one line per lot.
+    state (per product with ``per_product``, see :func:`by_product`); colour =
+    product, one line per lot.
     """
-    pts = _panel(means.filter(pl.col("target") == target)).to_pandas()
-    lines = _panel(grid.filter(pl.col("target") == target)).to_pandas()
+    pts = _panel(means.filter(pl.col("target") == target), per_product).to_pandas()
+    lines = _panel(grid.filter(pl.col("target") == target), per_product).to_pandas()
     plot = ggplot()
     if len(lines):
         plot += geom_line(

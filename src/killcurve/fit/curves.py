@@ -474,7 +474,11 @@ def _internal(model: Model, name: str, values: np.ndarray) -> np.ndarray:
 
 
 def curve_grid(curves: pl.DataFrame, n: int = 101) -> pl.DataFrame:
-    """Fitted values on a log-spaced E:T grid over each fitted curve's tested range."""
+    """Fitted values on a log-spaced E:T grid over each fitted curve's tested range.
+
+    Curves without an et50 (withheld by ``fit.withhold``) get no grid: their fit is not
+    reported, so it is not drawn either.
+    """
     fitted = curves.filter(pl.col("converged") & pl.col("emax").is_not_null())
     u = np.linspace(0.0, 1.0, n)
     grid = (
@@ -488,8 +492,10 @@ def curve_grid(curves: pl.DataFrame, n: int = 101) -> pl.DataFrame:
         )
     )
     values = model_values(grid, grid["et_ratio"].to_numpy())
-    return grid.with_columns(pl.Series("pct_lysis", values)).select(
-        "curve_id", "et_ratio", "pct_lysis", *CURVE_KEYS
+    return (
+        grid.with_columns(pl.Series("pct_lysis", values))
+        .filter(pl.col("pct_lysis").is_finite())  # curves whose et50 was withheld: no line
+        .select("curve_id", "et_ratio", "pct_lysis", *CURVE_KEYS)
     )
 
 
@@ -502,7 +508,8 @@ def curve_residuals(wells: pl.DataFrame, curves: pl.DataFrame) -> pl.DataFrame:
     """Fitted value and residual (observed − fitted, % lysis units) of every well used in a fit.
 
     Columns: the curve keys, ``curve_id``, ``plate_id``, ``well``, ``et_ratio``,
-    ``pct_lysis``, ``fitted``, ``residual``. Curves that were not fitted have no rows.
+    ``pct_lysis``, ``fitted``, ``residual``. Curves that were not fitted, or whose et50
+    was withheld, have no rows.
     """
     params = curves.filter(pl.col("converged") & pl.col("emax").is_not_null()).select(
         "curve_id", "model", *_param_columns(curves)
@@ -512,6 +519,7 @@ def curve_residuals(wells: pl.DataFrame, curves: pl.DataFrame) -> pl.DataFrame:
     fitted = model_values(joined, joined["et_ratio"].to_numpy())
     return (
         joined.with_columns(pl.Series("fitted", fitted))
+        .filter(pl.col("fitted").is_finite())  # withheld et50: the fit is not reported
         .with_columns((pl.col("pct_lysis") - pl.col("fitted")).alias("residual"))
         .select(
             *CURVE_KEYS,

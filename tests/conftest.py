@@ -36,6 +36,17 @@ def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 SMALL_STUDY = REPO / "tests/data/small_study"
 
 
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the small study, run once end to end for the whole session (read-only;
+    copy it with ``shutil.copytree`` to change it)."""
+    study = tmp_path_factory.mktemp("small_run") / "study"
+    shutil.copytree(SMALL_STUDY / "config", study / "config")
+    done = run_study(study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return study
+
+
 @pytest.fixture
 def small_study(tmp_path: Path) -> Path:
     """A writable copy of the small frozen study (its ``config/`` folder)."""

@@ -318,7 +318,8 @@ def test_forest_without_any_estimate_says_so_instead_of_failing(tmp_path: Path) 
     plot = plot_forest(empty, {"A": "#000000"})
     text = plot.layers[0]
     assert text.geom.aes_params["label"].startswith("No comparison group has an estimate")
-    save_figure(plot, tmp_path / "forest.pdf", tmp_path / "forest.png", 170, 60)
+    # 170 × 60 mm (save_figure takes inches)
+    save_figure(plot, tmp_path / "forest.pdf", tmp_path / "forest.png", 170 / 25.4, 60 / 25.4)
     assert (tmp_path / "forest.pdf").read_bytes()[:5] == b"%PDF-"
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from .conftest import REPO, run_study
+from .conftest import REPO, SMALL_STUDY, run_study
 
 TABLES = ("wells.parquet", "plate_qc.csv", "curves.csv", "comparisons.csv")
 
@@ -70,17 +71,45 @@ def test_example_produces_the_output_contract(example_run: Path) -> None:
     assert "et50_ratio" in comps["metric"].to_list()
 
 
-def test_second_study_with_directory_flag(small_study: Path) -> None:
-    sheet = small_study / "config/plates.tsv"
+#: Rows A–F of the small study's P02 export whose target_only (column 9) and max_lysis
+#: (column 11) readings ``edited_run`` spreads: ×0.4 / ×1.6 and ×0.6 / ×1.4.
+P02_ROWS = ("A,", "B,", "C,", "D,", "E,", "F,")
+
+
+@pytest.fixture(scope="module")
+def edited_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small study edited twice and run once (both edits concern other tables):
+
+    - its own samplesheet without plate P08 and a comparison renamed in its config
+      (the run reads the study given with ``--directory``);
+    - P02's control wells spread so that its control CV and Z′ fail QC.
+    """
+    study = tmp_path_factory.mktemp("edited_run") / "study"
+    shutil.copytree(SMALL_STUDY / "config", study / "config")
+    sheet = study / "config/plates.tsv"
     lines = sheet.read_text().splitlines(keepends=True)
     sheet.write_text("".join(line for line in lines if not line.startswith("P08\t")))
-    cfg = small_study / "config/config.yaml"
+    cfg = study / "config/config.yaml"
     cfg.write_text(cfg.read_text().replace("neuk203_vs_neuk200_by_target\n", "renamed_pooled\n"))
-    done = run_study(small_study)
+    plate = study / "config/data/P02.CSV"
+    lines = plate.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line[:2] in P02_ROWS:
+            cells = line.split(",")
+            low = line[0] in "ACE"
+            cells[9] = str(int(float(cells[9]) * (0.4 if low else 1.6)))
+            cells[11] = str(int(float(cells[11]) * (0.6 if low else 1.4)))
+            lines[i] = ",".join(cells)
+    plate.write_text("\r\n".join(lines))
+    done = run_study(study)
     assert done.returncode == 0, done.stderr[-3000:]
-    wells = pl.read_parquet(small_study / "results/tables/wells.parquet")
+    return study
+
+
+def test_second_study_with_directory_flag(edited_run: Path) -> None:
+    wells = pl.read_parquet(edited_run / "results/tables/wells.parquet")
     assert sorted(wells["plate_id"].unique()) == [f"P0{i}" for i in range(1, 8)]
-    comps = pl.read_csv(small_study / "results/tables/comparisons.csv")
+    comps = pl.read_csv(edited_run / "results/tables/comparisons.csv")
     assert set(comps["comparison"]) == {"neuk203_vs_neuk200_by_target_and_thaw", "renamed_pooled"}
     assert not (REPO / "results/tables/.wells.parquet.partial.parquet").exists()
 
@@ -106,25 +135,16 @@ def test_layout_without_target_only_stops_and_leaves_no_table(small_study: Path)
     assert not tables.exists() or not any(tables.iterdir())
 
 
-def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(small_study: Path) -> None:
-    # Spread P02's target_only (column 9: ×0.4 / ×1.6) and max_lysis (column 11: ×0.6 / ×1.4)
-    # wells so that the control CV and Z′ fail QC.
-    plate = small_study / "config/data/P02.CSV"
-    lines = plate.read_text().splitlines()
+def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(edited_run: Path) -> None:
+    # The spread target_only (columns 9, 10) and max_lysis (11, 12) readings of P02, as run.
     t_values, m_values = [], []
-    for i, line in enumerate(lines):
-        if line[:2] in ("A,", "B,", "C,", "D,", "E,", "F,"):
+    for line in (edited_run / "config/data/P02.CSV").read_text().splitlines():
+        if line[:2] in P02_ROWS:
             cells = line.split(",")
-            low = line[0] in "ACE"
-            cells[9] = str(int(float(cells[9]) * (0.4 if low else 1.6)))
-            cells[11] = str(int(float(cells[11]) * (0.6 if low else 1.4)))
             t_values += [float(cells[9]), float(cells[10])]
             m_values += [float(cells[11]), float(cells[12])]
-            lines[i] = ",".join(cells)
-    plate.write_text("\r\n".join(lines))
-    done = run_study(small_study)
-    assert done.returncode == 0, done.stderr[-3000:]
-    res = small_study / "results"
+    assert len(t_values) == len(m_values) == 12
+    res = edited_run / "results"
     qc = pl.read_csv(res / "tables/plate_qc.csv").filter(pl.col("plate_id") == "P02")
     # Z′ by hand from the edited readings: 1 − 3(σ_T + σ_M)/|μ_T − μ_M| (sample SDs).
     t, m = np.array(t_values), np.array(m_values)
@@ -140,4 +160,5 @@ def test_failed_plate_is_excluded_from_fits_and_shown_in_the_report(small_study:
     assert curves.height == 2
     assert curves["flags"].to_list() == ["no_usable_points"] * 2
     html = (res / "report.html").read_text()
-    assert "1 of 8 plates failed QC: P02" in html
+    # 7 plates: P08 is not in this study's samplesheet (edited_run)
+    assert "1 of 7 plates failed QC: P02" in html

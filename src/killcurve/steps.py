@@ -33,7 +33,6 @@ from killcurve.fit.curves import (
 from killcurve.io.exclusions import read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.naming import target_slug
-from killcurve.stats.compare import compare_products
 
 
 def _partial(path: Path) -> Path:
@@ -193,6 +192,9 @@ def compare(
     ``wells`` (``wells.parquet``) feeds the relative-potency rows; without it
     only the curve-level rows (et50 ratio, mixed model) are written.
     """
+    # Imported here: statsmodels' formula API adds 0.4 s to every other stage's start-up.
+    from killcurve.stats.compare import compare_products
+
     fits, axis = read_curves(curves)
     well_table = read_points(wells, axis) if wells is not None else None
     write_csv(axis.public_table(compare_products(fits, comparisons, well_table)), csv_out)
@@ -248,7 +250,7 @@ def plot_curves(
     wells: Path, curves: Path, slug: str, pdf: Path, png: Path, order: Sequence[str]
 ) -> None:
     """Lysis-vs-E:T figure of the target whose :func:`target_slug` is ``slug``."""
-    from killcurve.figures.curves import plot_target_curves, replicate_means
+    from killcurve.figures.curves import by_product, plot_target_curves, replicate_means
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
 
@@ -259,10 +261,14 @@ def plot_curves(
     colours = product_colours(fits["product"].unique().to_list(), order)
     label = model_label(fits["model"][0])
     means = replicate_means(well_table)
+    of_target = fits.filter(pl.col("target") == target)
+    per_product = by_product(of_target)
     plot = plot_target_curves(
-        means, curve_grid(fits), target, colours, order, label, axis.label, axis.short
-    )
-    n_panels = fits.filter(pl.col("target") == target).select("stage", "cryo").n_unique()
+        means, curve_grid(fits), target, colours, order, label, axis.label, axis.short,
+        per_product,
+    )  # fmt: skip
+    panels = ["product"] if per_product else ["stage", "cryo"]
+    n_panels = of_target.select(panels).n_unique()
     height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
     save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
@@ -294,6 +300,24 @@ def plot_residuals(
     )
     os.replace(tmp_pdf, pdf)
     os.replace(tmp_png, png)
+
+
+def plot_target_figures(
+    wells: Path,
+    curves: Path,
+    slug: str,
+    curves_pdf: Path,
+    curves_png: Path,
+    residuals_pdf: Path,
+    residuals_png: Path,
+    order: Sequence[str],
+) -> None:
+    """Both figures of the target whose :func:`target_slug` is ``slug``, in one process (one
+    import of plotnine): lysis vs E:T (:func:`plot_curves`) and residuals
+    (:func:`plot_residuals`)."""
+    shared = {"wells": wells, "curves": curves, "slug": slug, "order": order}
+    plot_curves(pdf=curves_pdf, png=curves_png, **shared)
+    plot_residuals(pdf=residuals_pdf, png=residuals_png, **shared)
 
 
 def _draw_maps(

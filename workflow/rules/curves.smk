@@ -18,17 +18,22 @@ checkpoint fit_curves:
         "../scripts/fit_curves.py"
 
 
-rule plot_curves:
+# One job per target draws both of its figures: plotnine and the package are imported once.
+# These are the longest jobs after the fit: run first, the short ones fill in around them.
+rule plot_target_figures:
     input:
         wells="results/tables/wells.parquet",
         curves="results/tables/curves.parquet",
     output:
-        pdf="results/figures/curves_{target}.pdf",
-        png="results/figures/curves_{target}.png",
+        curves_pdf="results/figures/curves_{target}.pdf",
+        curves_png="results/figures/curves_{target}.png",
+        residuals_pdf="results/figures/residuals_{target}.pdf",
+        residuals_png="results/figures/residuals_{target}.png",
     log:
-        "logs/plot_curves/{target}.log",
+        "logs/plot_target_figures/{target}.log",
     benchmark:
-        "logs/benchmarks/plot_curves/{target}.tsv"
+        "logs/benchmarks/plot_target_figures/{target}.tsv"
+    priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:
@@ -36,25 +41,4 @@ rule plot_curves:
         order=[c["test"] for c in config["comparisons"]]
         + [c["reference"] for c in config["comparisons"]],
     script:
-        "../scripts/plot_curves.py"
-
-
-rule plot_residuals:
-    input:
-        wells="results/tables/wells.parquet",
-        curves="results/tables/curves.parquet",
-    output:
-        pdf="results/figures/residuals_{target}.pdf",
-        png="results/figures/residuals_{target}.png",
-    log:
-        "logs/plot_residuals/{target}.log",
-    benchmark:
-        "logs/benchmarks/plot_residuals/{target}.tsv"
-    conda:
-        "../envs/killcurve.yaml"
-    params:
-        code=CODE_VERSION,
-        order=[c["test"] for c in config["comparisons"]]
-        + [c["reference"] for c in config["comparisons"]],
-    script:
-        "../scripts/plot_residuals.py"
+        "../scripts/plot_target_figures.py"

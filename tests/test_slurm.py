@@ -1,9 +1,9 @@
 """The `.test` study on a real one-node SLURM cluster gives the same results as a local run.
 
 Needs root (tools/slurm_cluster.sh installs slurm-wlm and munge and starts the daemons) and
-snakemake-executor-plugin-slurm (`pip install -e ".[slurm]"`). Deselected from the default
-run; `pytest -m slurm` runs it (a separate step of .ci/run). It takes minutes: the plugin
-polls SLURM for job states every 10 s or more.
+snakemake-executor-plugin-slurm (`pip install -r requirements-slurm.lock`). Deselected from
+the default run; `pytest -m slurm` runs it (a separate step of .ci/run). It takes minutes:
+the plugin polls SLURM for job states every 10 s or more.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def slurm_cluster() -> Iterator[None]:
     unless one was already running (then it is left as it was)."""
     pytest.importorskip(
         "snakemake_executor_plugin_slurm",
-        reason='snakemake-executor-plugin-slurm is not installed (pip install -e ".[slurm]")',
+        reason="snakemake-executor-plugin-slurm is not installed "
+        "(pip install -r requirements-slurm.lock)",
     )
     if os.geteuid() != 0:
         pytest.skip("the test cluster needs root (tools/slurm_cluster.sh starts SLURM daemons)")

@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
-from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf import PdfReader, PdfWriter, Transformation, apply_configuration
 from pypdf.generic import ArrayObject, ByteStringObject
 
 from killcurve.figures.save import PDF_METADATA
@@ -34,6 +34,10 @@ POINTS = 72.0
 MAX_FIGURE_PAGES = 24
 #: Share of the page height (from the top) the figure may use.
 FIGURE_SHARE = 0.70
+
+
+#: Most content-stream tokens of one figure page the pack parses (pypdf's default: 2e6).
+FIGURE_TOKENS = 500_000_000
 
 
 class _ReproducibleWriter(PdfWriter):
@@ -120,12 +124,16 @@ def build_pack(entries: Sequence[FigureEntry], study: str, out: Path, key: str) 
             placed.append((figure, scale, x, y))
     text_pages = _text_pages(texts)
     writer.add_page(text_pages[0])
-    for text, (figure, scale, x, y) in zip(text_pages[1:], placed, strict=True):
-        # The text pages share one resource dictionary: merge into a page of its own.
-        page = writer.add_blank_page(width, height)
-        page.merge_page(text)
-        if figure is not None:
-            page.merge_transformed_page(figure, Transformation().scale(scale).translate(x, y))
+    # Placing a figure parses its content stream. pypdf caps that at 2 million tokens against
+    # hostile files; our own curve figure of a 1,000-plate study exceeds it, so the cap is
+    # raised for these files, which killcurve itself has just drawn.
+    with apply_configuration(stream_parsing_work_maximum_count=FIGURE_TOKENS):
+        for text, (figure, scale, x, y) in zip(text_pages[1:], placed, strict=True):
+            # The text pages share one resource dictionary: merge into a page of its own.
+            page = writer.add_blank_page(width, height)
+            page.merge_page(text)
+            if figure is not None:
+                page.merge_transformed_page(figure, Transformation().scale(scale).translate(x, y))
     writer.add_metadata({"/Title": f"{study} — figure pack", "/Producer": "killcurve"})
     with open(out, "wb") as handle:
         writer.write(handle)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -37,16 +38,20 @@ from killcurve.errors import KillcurveInputError
 
 #: Axis variables and the well column each reads x from.
 VARIABLES = {"et_ratio": "et_ratio", "concentration": "concentration"}
+#: The half-maximal x and its intervals, internal names (``curves.csv`` on the E:T axis).
+ET50_COLUMNS = (
+    "et50",
+    "et50_lower",
+    "et50_upper",
+    "log_et50_se",
+    "et50_profile_lower",
+    "et50_profile_upper",
+    "et50_boot_lower",
+    "et50_boot_upper",
+)
 #: Internal curve column → its name on the concentration axis.
 _CONC_COLUMNS = {
-    "et50": "ec50",
-    "et50_lower": "ec50_lower",
-    "et50_upper": "ec50_upper",
-    "log_et50_se": "log_ec50_se",
-    "et50_profile_lower": "ec50_profile_lower",
-    "et50_profile_upper": "ec50_profile_upper",
-    "et50_boot_lower": "ec50_boot_lower",
-    "et50_boot_upper": "ec50_boot_upper",
+    **{c: c.replace("et50", "ec50") for c in ET50_COLUMNS},
     "et_at_50": "conc_at_50",
     "n_et": "n_conc",
     "et_min": "conc_min",
@@ -218,6 +223,13 @@ class Axis:
             return table
         text = [c for c in _TEXT_COLUMNS if table.schema.get(c) == pl.String]
         return table.with_columns(pl.col(text).str.replace_all("ec50", "et50"))
+
+
+def read_curves(path: Path) -> tuple[pl.DataFrame, Axis]:
+    """``curves.parquet`` with internal column names (et50 …), and the axis it was fitted on."""
+    public = pl.read_parquet(path)
+    axis = Axis.of_curves(public)
+    return axis.internal_curves(public), axis
 
 
 def _rename(frame: pl.DataFrame, names: dict[str, str], old: str, new: str) -> pl.DataFrame:

@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from killcurve.axis import Axis, fixed_et
+from killcurve.axis import Axis, fixed_et, read_curves
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curves import (
     CURVE_KEYS,
@@ -150,13 +150,6 @@ def _with_outliers(wells: pl.DataFrame, fit_config: dict[str, Any] | None) -> pl
     return mark_outliers(
         wells, FitOptions.from_config(fit_config or {}), float(outliers.get("q", 0.01))
     )
-
-
-def read_curves(path: Path) -> tuple[pl.DataFrame, Axis]:
-    """``curves.parquet`` with internal column names (et50 …), and the axis it was fitted on."""
-    public = pl.read_parquet(path)
-    axis = Axis.of_curves(public)
-    return axis.internal_curves(public), axis
 
 
 def read_points(path: Path, axis: Axis) -> pl.DataFrame:

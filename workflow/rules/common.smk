@@ -71,12 +71,9 @@ VIABILITY_PRODUCTS = (
 
 def dossier_figures(wildcards):
     """The dossier figures this study makes, known once the curves are fitted."""
-    import polars as pl
+    from killcurve.axis import read_curves  # light: polars only, unlike killcurve.steps
 
-    from killcurve.axis import Axis  # light: polars only, unlike killcurve.steps
-
-    public = pl.read_parquet(checkpoints.fit_curves.get().output.parquet)
-    curves = Axis.of_curves(public).internal_curves(public)
+    curves, _ = read_curves(checkpoints.fit_curves.get().output.parquet)
     made = available_figures(curves, Settings.from_config(DOSSIER_SETTINGS))
     return [
         f"results/figures/{name}.{ext}"

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from killcurve.axis import ET50_COLUMNS
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.engine import FitResult, fit_batch
 from killcurve.fit.flags import FLAGS, Thresholds, flag_curves, flag_lists
@@ -69,17 +70,6 @@ MODEL_LABELS = {"4pl": "4PL", "3pl": "3PL", "5pl": "5PL", "exponential": "expone
 CURVE_FLAGS = (*FLAGS, "never_reaches_50", "no_usable_points")
 #: Flags whose curves get no et50 by default (``fit.withhold``): none, every estimate shown.
 WITHHOLD_DEFAULT: tuple[str, ...] = ()
-#: The relative-potency columns a withheld curve leaves empty.
-ET50_COLUMNS = (
-    "et50",
-    "et50_lower",
-    "et50_upper",
-    "log_et50_se",
-    "et50_profile_lower",
-    "et50_profile_upper",
-    "et50_boot_lower",
-    "et50_boot_upper",
-)
 
 
 @dataclass(frozen=True)
@@ -168,14 +158,7 @@ _FLOATS = (
     "hill_se",
     "asymmetry",
     "rate_k",
-    "et50",
-    "et50_lower",
-    "et50_upper",
-    "log_et50_se",
-    "et50_profile_lower",
-    "et50_profile_upper",
-    "et50_boot_lower",
-    "et50_boot_upper",
+    *ET50_COLUMNS,
     "et_at_50",
     "emax",
     "auc",

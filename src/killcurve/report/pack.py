@@ -2,10 +2,14 @@
 
 Each figure's own vector PDF page is placed, scaled to fit, on an A4 page whose
 lower part carries the figure number, title and caption; a contents page comes
-first. Multi-page figures (plate maps) keep their pages, each captioned, up to
-:data:`MAX_FIGURE_PAGES`; a longer one gets a page pointing to its own file. The
-file identifier is derived from the content, so identical inputs give
-identical bytes.
+first. Pages are placed as PDF Form XObjects (ISO 32000-1 §8.10), the way
+LaTeX's pdfpages does: the figure's compressed content stream is copied as is
+and drawn with one ``cm … Do`` operator, never parsed, so a curve figure of a
+1,000-plate study (millions of drawing operators) costs no more
+than a small one to place. Multi-page figures (plate maps) keep their pages,
+each captioned, up to :data:`MAX_FIGURE_PAGES`; a longer one gets a page
+pointing to its own file. The file identifier is derived from the content, so
+identical inputs give identical bytes.
 """
 
 from __future__ import annotations
@@ -22,8 +26,17 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
-from pypdf import PdfReader, PdfWriter, Transformation, apply_configuration
-from pypdf.generic import ArrayObject, ByteStringObject
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    EncodedStreamObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+)
 
 from killcurve.figures.save import PDF_METADATA
 from killcurve.report.captions import FigureEntry
@@ -36,10 +49,6 @@ MAX_FIGURE_PAGES = 24
 FIGURE_SHARE = 0.70
 
 
-#: Most content-stream tokens of one figure page the pack parses (pypdf's default: 2e6).
-FIGURE_TOKENS = 500_000_000
-
-
 class _ReproducibleWriter(PdfWriter):
     """A PdfWriter whose file identifier is a hash of a given key, not random bytes."""
 
@@ -48,6 +57,48 @@ class _ReproducibleWriter(PdfWriter):
     def generate_file_identifiers(self) -> None:
         digest = ByteStringObject(hashlib.md5(self.key, usedforsecurity=False).digest())
         self._ID = ArrayObject((digest, digest))
+
+
+def _form_xobject(writer: PdfWriter, page: PageObject) -> IndirectObject:
+    """``page`` as a Form XObject of ``writer``: its content stream and resources, unparsed.
+
+    A single encoded content stream is copied byte for byte with its filters; an
+    array of streams (legal, though matplotlib never writes one) is decoded,
+    joined and stored uncompressed. The form's /BBox is the page's media box.
+    """
+    contents = page["/Contents"].get_object()
+    if isinstance(contents, ArrayObject):
+        form: DecodedStreamObject | EncodedStreamObject = DecodedStreamObject()
+        form.set_data(b"\n".join(part.get_object().get_data() for part in contents))
+    elif "/Filter" in contents:
+        form = EncodedStreamObject()
+        form._data = contents._data
+        for key in ("/Filter", "/DecodeParms"):
+            if key in contents:
+                form[NameObject(key)] = contents[key].clone(writer)
+    else:
+        form = DecodedStreamObject()
+        form.set_data(contents.get_data())
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(FloatObject(v) for v in page.mediabox)
+    form[NameObject("/Resources")] = page["/Resources"].get_object().clone(writer)
+    return writer._add_object(form)
+
+
+def _place(writer: PdfWriter, forms: Sequence[tuple[IndirectObject, float, float, float]]) -> None:
+    """Add an A4 page drawing each (form, scale, x, y): ``q s 0 0 s x y cm /Fn Do Q``."""
+    width, height = A4[0] * POINTS, A4[1] * POINTS
+    page = writer.add_blank_page(width, height)
+    xobjects = DictionaryObject()
+    operators = []
+    for i, (form, scale, x, y) in enumerate(forms):
+        xobjects[NameObject(f"/F{i}")] = form
+        operators.append(f"q {scale:.6f} 0 0 {scale:.6f} {x:.4f} {y:.4f} cm /F{i} Do Q")
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): xobjects})
+    stream = DecodedStreamObject()
+    stream.set_data("\n".join(operators).encode("ascii"))
+    page[NameObject("/Contents")] = writer._add_object(stream)
 
 
 def _text_pages(pages: Sequence[Sequence[tuple[str, float, float, float, str]]]) -> list:
@@ -124,16 +175,11 @@ def build_pack(entries: Sequence[FigureEntry], study: str, out: Path, key: str) 
             placed.append((figure, scale, x, y))
     text_pages = _text_pages(texts)
     writer.add_page(text_pages[0])
-    # Placing a figure parses its content stream. pypdf caps that at 2 million tokens against
-    # hostile files; our own curve figure of a 1,000-plate study exceeds it, so the cap is
-    # raised for these files, which killcurve itself has just drawn.
-    with apply_configuration(stream_parsing_work_maximum_count=FIGURE_TOKENS):
-        for text, (figure, scale, x, y) in zip(text_pages[1:], placed, strict=True):
-            # The text pages share one resource dictionary: merge into a page of its own.
-            page = writer.add_blank_page(width, height)
-            page.merge_page(text)
-            if figure is not None:
-                page.merge_transformed_page(figure, Transformation().scale(scale).translate(x, y))
+    for text, (figure, scale, x, y) in zip(text_pages[1:], placed, strict=True):
+        forms = [(_form_xobject(writer, text), 1.0, 0.0, 0.0)]
+        if figure is not None:
+            forms.append((_form_xobject(writer, figure), scale, x, y))
+        _place(writer, forms)
     writer.add_metadata({"/Title": f"{study} — figure pack", "/Producer": "killcurve"})
     with open(out, "wb") as handle:
         writer.write(handle)

@@ -263,8 +263,19 @@ def solve(
 
 
 def _normal(jac: list[Array], w: Array, r: Array) -> tuple[Array, Array]:
-    """J′WJ (q, q, a) and J′Wr (q, a) of stacked curves from the q Jacobian columns (L, a)."""
+    """J′WJ (q, q, a) and J′Wr (q, a) of stacked curves from the q Jacobian columns (L, a).
+
+    Few parameters (one curve's q ≤ 6): q(q + 1)/2 + q element-wise sums over the
+    curve axis. Many (a global fit of hundreds of curves): one batched matrix
+    product per curve stack (BLAS), since q² separate sums would cost seconds
+    per iteration in call overhead alone.
+    """
     q, a = len(jac), r.shape[1]
+    if q > 6:
+        stacked = np.stack(jac).transpose(2, 0, 1)  # (a, q, L)
+        weighted = stacked * w.T[:, None, :]
+        big_a = (weighted @ stacked.transpose(0, 2, 1)).transpose(1, 2, 0)
+        return big_a, (weighted @ r.T[..., None])[..., 0].T
     big_a, g = np.empty((q, q, a)), np.empty((q, a))
     for i in range(q):
         g[i] = np.einsum("la,la,la->a", jac[i], w, r)

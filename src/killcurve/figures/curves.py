@@ -10,7 +10,7 @@ from plotnine import (
     annotate,
     facet_wrap,
     geom_errorbar,
-    geom_line,
+    geom_path,
     geom_point,
     ggplot,
     labs,
@@ -18,6 +18,7 @@ from plotnine import (
     scale_x_log10,
 )
 
+from killcurve.figures.paths import broken_paths
 from killcurve.figures.theme import theme_killcurve
 
 #: Most lots per target that get a point shape each.
@@ -84,11 +85,16 @@ def plot_target_curves(
     product, one line per lot.
     """
     pts = _panel(means.filter(pl.col("target") == target), per_product).to_pandas()
-    lines = _panel(grid.filter(pl.col("target") == target), per_product).to_pandas()
+    lines = broken_paths(
+        _panel(grid.filter(pl.col("target") == target), per_product).sort("et_ratio"),
+        ["panel", "product"],
+        "curve",
+        "pct_lysis",
+    ).to_pandas()
     plot = ggplot()
     if len(lines):
-        plot += geom_line(
-            lines, aes("et_ratio", "pct_lysis", colour="product", group="curve"), size=0.5
+        plot += geom_path(
+            lines, aes("et_ratio", "pct_lysis", colour="product", group="product"), size=0.5
         )
     if len(pts):
         plot += geom_errorbar(

@@ -20,6 +20,7 @@ from plotnine import (
     aes,
     facet_wrap,
     geom_line,
+    geom_path,
     geom_point,
     ggplot,
     labs,
@@ -28,6 +29,7 @@ from plotnine import (
 )
 
 from killcurve.figures.curves import UNSET
+from killcurve.figures.paths import broken_paths
 from killcurve.figures.theme import theme_killcurve
 
 
@@ -81,20 +83,22 @@ def plot_stages(
         .sort("product", "panel", "stage_score")
     )
     present = [s for s in stages if s in set(lots["stage"].to_list())]
-    frames = []
-    for frame in (lots, means):
-        data = frame.with_columns(
-            pl.concat_str([pl.col("product"), pl.col("lot")], separator=" ").alias("line")
-            if "lot" in frame.columns
-            else pl.col("product").alias("line")
-        ).to_pandas()
+    lot_lines = lots.with_columns(
+        pl.concat_str([pl.col("product"), pl.col("lot")], separator=" ").alias("line")
+    )
+    # lots are sorted by stage within each lot (stage_lots), as geom_path needs.
+    frames = [
+        lot_lines,
+        broken_paths(lot_lines, ["panel", "product"], "line", "et50"),
+        means.with_columns(pl.col("product").alias("line")),
+    ]
+    lot_frame, lot_paths, mean_frame = (f.to_pandas() for f in frames)
+    for data in (lot_frame, lot_paths, mean_frame):
         data["stage"] = pd.Categorical(data["stage"], categories=present)
-        frames.append(data)
-    lot_frame, mean_frame = frames
     return (
         ggplot()
-        + geom_line(
-            lot_frame, aes("stage", "et50", colour="product", group="line"), size=0.3, alpha=0.6
+        + geom_path(
+            lot_paths, aes("stage", "et50", colour="product", group="product"), size=0.3, alpha=0.6
         )
         + geom_point(lot_frame, aes("stage", "et50", colour="product"), size=1.2, alpha=0.8)
         + geom_line(mean_frame, aes("stage", "et50", colour="product", group="line"), size=1.1)

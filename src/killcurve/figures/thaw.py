@@ -18,7 +18,7 @@ from mizani.breaks import breaks_log
 from plotnine import (
     aes,
     facet_wrap,
-    geom_line,
+    geom_path,
     geom_point,
     ggplot,
     labs,
@@ -28,6 +28,7 @@ from plotnine import (
 )
 
 from killcurve.figures.curves import UNSET
+from killcurve.figures.paths import broken_paths
 from killcurve.figures.theme import theme_killcurve
 
 #: y-axis label per retention metric (``lysis_retention_at_*`` by prefix).
@@ -92,14 +93,18 @@ def plot_thaw(
     long = paired_lots(retention, metric, pre, post)
     products = [p for p in order if p in set(long["product"].to_list())]
     products += sorted(set(long["product"].to_list()) - set(products))
-    frame = long.with_columns(
+    lines = long.with_columns(
         pl.concat_str([pl.col("product"), pl.col("lot")], separator=" ").alias("line")
-    ).to_pandas()
+    )
     levels = [f"{p}\n{s}" for p in products for s in (pre, post)]
-    frame["x"] = pd.Categorical(frame["x"], categories=levels)
+    frame, paths = (
+        f.to_pandas() for f in (lines, broken_paths(lines, ["panel", "product"], "line", "value"))
+    )
+    for data in (frame, paths):
+        data["x"] = pd.Categorical(data["x"], categories=levels)
     return (
-        ggplot(frame, aes("x", "value", colour="product", group="line"))
-        + geom_line(size=0.5, alpha=0.8)
+        ggplot(frame, aes("x", "value", colour="product"))
+        + geom_path(paths, aes(group="product"), size=0.5, alpha=0.8)
         + geom_point(size=1.6)
         + (
             scale_y_log10(breaks=breaks_log(n=6))

@@ -304,13 +304,56 @@ def plot_target_figures(
     residuals_pdf: Path,
     residuals_png: Path,
     order: Sequence[str],
-) -> None:
+    cache: Path | None = None,
+) -> bool:
     """Both figures of the target whose :func:`target_slug` is ``slug``, in one process (one
     import of plotnine): lysis vs E:T (:func:`plot_curves`) and residuals
-    (:func:`plot_residuals`)."""
+    (:func:`plot_residuals`).
+
+    With ``cache`` (a directory), figures drawn from the same data as last time are
+    copied from it (:func:`killcurve.memo.memoised`); returns True when they were.
+    """
     shared = {"wells": wells, "curves": curves, "slug": slug, "order": order}
-    plot_curves(pdf=curves_pdf, png=curves_png, **shared)
-    plot_residuals(pdf=residuals_pdf, png=residuals_png, **shared)
+
+    def make() -> None:
+        plot_curves(pdf=curves_pdf, png=curves_png, **shared)
+        plot_residuals(pdf=residuals_pdf, png=residuals_png, **shared)
+
+    if cache is None:
+        make()
+        return False
+    from killcurve.memo import memo_key, memoised
+
+    outputs = {
+        "curves.pdf": curves_pdf,
+        "curves.png": curves_png,
+        "residuals.pdf": residuals_pdf,
+        "residuals.png": residuals_png,
+    }
+    key = memo_key(_target_figure_data(wells, curves, slug, order))
+    reused = memoised(Path(cache) / "target_figures" / slug, key, outputs, make)
+    if reused:
+        sys.stderr.write(f"killcurve: figures of target {slug} unchanged, copied from {cache}\n")
+    return reused
+
+
+def _target_figure_data(
+    wells: Path, curves: Path, slug: str, order: Sequence[str]
+) -> list[pl.DataFrame | str]:
+    """What a target's figures are drawn from: its curves and fitted points, the study's
+    products (colours), the model, the axis and the product order."""
+    fits, axis = read_curves(curves)
+    products = sorted(fits["product"].unique().to_list())
+    target = {target_slug(t): t for t in fits["target"].unique().to_list()}.get(slug)
+    return [
+        fits.filter(pl.col("target") == target),
+        read_points(wells, axis).filter(pl.col("target") == target),
+        "\n".join(products),
+        fits["model"][0] if fits.height else "",
+        f"{axis.variable} {axis.unit}",
+        "\n".join(order),
+        slug,
+    ]
 
 
 def _draw_maps(

@@ -51,6 +51,11 @@ def curve_figures(wildcards):
     ]
 
 
+# Outputs of jobs whose data did not change are reused from here (killcurve.memo);
+# safe to delete.
+MEMO_CACHE = "results/.cache"
+
+
 wildcard_constraints:
     target=r"[A-Za-z0-9._-]+",
 

@@ -13,4 +13,5 @@ run(
     residuals_pdf=Path(snakemake.output.residuals_pdf),
     residuals_png=Path(snakemake.output.residuals_png),
     order=list(dict.fromkeys(snakemake.params.order)),
+    cache=Path(snakemake.params.cache),
 )

@@ -1,0 +1,92 @@
+"""Memoised outputs: reused only when the data they were made from is the same."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+
+from killcurve import steps
+from killcurve.memo import memo_key, memoised
+
+
+def test_memoised_makes_once_then_copies_until_the_key_changes(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    made: list[str] = []
+
+    def make(text: str):
+        return lambda: (made.append(text), out.write_text(text))
+
+    entry = tmp_path / "cache/fig"
+    assert memoised(entry, "k1", {"out.txt": out}, make("first")) is False
+    out.write_text("something else")  # the job deleted/overwrote its output meanwhile
+    assert memoised(entry, "k1", {"out.txt": out}, make("never")) is True
+    assert out.read_text() == "first" and made == ["first"]
+    assert memoised(entry, "k2", {"out.txt": out}, make("second")) is False
+    assert out.read_text() == "second" and made == ["first", "second"]
+    # One entry per name: the cache holds the last key only.
+    assert (entry / "key").read_text() == "k2"
+    assert memoised(entry, "k1", {"out.txt": out}, make("third")) is False
+
+
+def test_a_damaged_entry_is_remade_not_trusted(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    entry = tmp_path / "cache/fig"
+    memoised(entry, "k", {"out.txt": out}, lambda: out.write_text("a"))
+    (entry / "out.txt").unlink()
+    assert memoised(entry, "k", {"out.txt": out}, lambda: out.write_text("b")) is False
+    assert out.read_text() == "b" and (entry / "out.txt").read_text() == "b"
+
+
+def test_key_follows_table_content_not_identity() -> None:
+    a = pl.DataFrame({"x": [1.0, 2.0], "s": ["p", "q"]})
+    same = pl.DataFrame({"x": [1.0, 2.0], "s": ["p", "q"]})
+    assert memo_key([a, "t"]) == memo_key([same, "t"])
+    assert memo_key([a, "t"]) != memo_key([a.with_columns(pl.col("x") + 1e-12), "t"])
+    assert memo_key([a, "t"]) != memo_key([a, "u"])
+    # Parts are delimited: moving text between parts changes the key.
+    assert memo_key(["ab", "c"]) != memo_key(["a", "bc"])
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_target_figures_are_copied_only_while_their_target_data_is_unchanged(
+    small_run: Path, tmp_path: Path
+) -> None:
+    """The small study has K562 and SHP-77 curves: a change to SHP-77's curves leaves the
+    K562 figures' data alone (copied, same bytes), a change to K562's redraws them."""
+    tables = small_run / "results/tables"
+    wells, curves = tables / "wells.parquet", tables / "curves.parquet"
+    fits = pl.read_parquet(curves)
+    assert set(fits["target"].to_list()) == {"K562", "SHP-77"}
+    out = {
+        name: tmp_path / f"{name.replace('_', '.')}"
+        for name in ("curves_pdf", "curves_png", "residuals_pdf", "residuals_png")
+    }
+    cache = tmp_path / "cache"
+    args = {"wells": wells, "slug": "K562", "order": ["NEUK203-13", "NEUK200-13"], "cache": cache}
+    assert steps.plot_target_figures(curves=curves, **args, **out) is False
+    # The same figures as the workflow drew without a cache.
+    figures = small_run / "results/figures"
+    assert _digest(out["curves_pdf"]) == _digest(figures / "curves_K562.pdf")
+    assert _digest(out["residuals_png"]) == _digest(figures / "residuals_K562.png")
+    first = {k: _digest(p) for k, p in out.items()}
+
+    other = tmp_path / "other.parquet"
+    fits.with_columns(
+        pl.when(pl.col("target") == "SHP-77").then(pl.col("top") + 1).otherwise(pl.col("top"))
+    ).write_parquet(other)
+    for path in out.values():
+        path.unlink()
+    assert steps.plot_target_figures(curves=other, **args, **out) is True
+    assert {k: _digest(p) for k, p in out.items()} == first
+
+    moved = tmp_path / "moved.parquet"
+    fits.with_columns(
+        pl.when(pl.col("target") == "K562").then(pl.col("top") + 1).otherwise(pl.col("top"))
+    ).write_parquet(moved)
+    assert steps.plot_target_figures(curves=moved, **args, **out) is False
+    assert _digest(out["curves_pdf"]) != first["curves_pdf"]

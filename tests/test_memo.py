@@ -90,3 +90,31 @@ def test_target_figures_are_copied_only_while_their_target_data_is_unchanged(
     ).write_parquet(moved)
     assert steps.plot_target_figures(curves=moved, **args, **out) is False
     assert _digest(out["curves_pdf"]) != first["curves_pdf"]
+
+
+def test_report_with_screen_copies_is_the_same_page(small_run: Path, tmp_path: Path) -> None:
+    """Screen-size copies made once and reused give the report the bytes it has without."""
+    from killcurve.config import load_config
+
+    config = load_config(small_run / "config/config.yaml")
+    tables = small_run / "results/tables"
+    optional = {"trend": "stage_trend.csv", "retention": "thaw_retention.csv"}
+    args = {
+        "study": config["study"],
+        "qc": tables / "plate_qc.csv",
+        "curves": tables / "curves.parquet",
+        "wells": tables / "wells.parquet",
+        "comparisons": tables / "comparisons.csv",
+        "figure_dir": small_run / "results/figures",
+        "provenance": small_run / "results/provenance.json",
+        "tables": {k: tables / v for k, v in optional.items() if (tables / v).exists()},
+        "settings": {k: config.get(k) for k in ("stages", "thaw", "comparisons", "report")},
+    }
+    pages = []
+    for i, cache in enumerate((None, tmp_path / "cache", tmp_path / "cache")):
+        steps.report(html_out=tmp_path / f"r{i}.html", cache=cache, **args)
+        pages.append((tmp_path / f"r{i}.html").read_bytes())
+    assert pages[0] == pages[1] == pages[2]
+    assert pages[0] == (small_run / "results/report.html").read_bytes()
+    copies = sorted(p.name for p in (tmp_path / "cache/screen").glob("*.png"))
+    assert "curves_K562.png" in copies and "forest.png" in copies

@@ -588,6 +588,29 @@ def numbered_figures(
     ]
 
 
+def _screen_copy(png: Path, cache: Path) -> Path:
+    """``png`` scaled for the report (:func:`killcurve.report.html.screen_png`), in ``cache``.
+
+    Decoding, resampling and encoding a 600 dpi PNG costs ~0.5 s; the copy is remade
+    only when the PNG's bytes change (:func:`killcurve.memo.memoised`).
+    """
+    import hashlib
+
+    from killcurve.memo import memo_key, memoised
+    from killcurve.report.html import MAX_WIDTH_PX, screen_png
+
+    out = Path(cache) / "screen" / Path(png).name
+    key = memo_key([hashlib.sha256(Path(png).read_bytes()).hexdigest(), str(MAX_WIDTH_PX)])
+    entry = out.with_name(f"{Path(png).stem}.entry")
+    memoised(
+        entry,
+        key,
+        {"screen.png": out},
+        lambda: _atomic(out, lambda p: p.write_bytes(screen_png(png))),
+    )
+    return out
+
+
 def report(
     study: str,
     qc: Path,
@@ -600,11 +623,14 @@ def report(
     captions: Path | None = None,
     tables: dict[str, Path | None] | None = None,
     settings: dict[str, Any] | None = None,
+    cache: Path | None = None,
 ) -> None:
     """Write the self-contained HTML report: answers first, figures numbered as in the pack.
 
     ``tables``: the optional tables (``trend``, ``retention``, ``viability_lots``,
-    ``viability_products``) as for :func:`plot_dossier`; ``settings`` likewise.
+    ``viability_products``) as for :func:`plot_dossier`; ``settings`` likewise. With
+    ``cache`` (a directory), each figure's screen-size copy is made once per PNG content
+    (:func:`_screen_copy`).
     """
     from killcurve.report.html import Figure, Section, render_report
     from killcurve.report.methods import methods
@@ -620,10 +646,11 @@ def report(
     items, maps, dossier = [], [], {}
     for entry in entries:
         label = f"Figure {entry.number}"
+        png = _screen_copy(entry.png, cache) if cache and entry.png is not None else entry.png
         if entry.id in {"stages", "forest", "viability", "thaw"}:
-            dossier[entry.id] = Figure(entry.png, label, f"{entry.title}. {entry.caption}")
+            dossier[entry.id] = Figure(png, label, f"{entry.title}. {entry.caption}")
         elif entry.png is not None:
-            items.append(Figure(entry.png, label, f"{entry.title}. {entry.caption}"))
+            items.append(Figure(png, label, f"{entry.title}. {entry.caption}"))
         else:
             for png in sorted((Path(figure_dir) / "plates").glob("*.png")):
                 qc_text = reasons.get(png.stem) or "passed"

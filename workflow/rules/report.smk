@@ -68,6 +68,8 @@ rule render_report:
         study=config["study"],
         captions=config.get("captions", ""),
         settings=DOSSIER_SETTINGS,
+        # Screen-size copies of the figures, remade when a figure changes (killcurve.memo).
+        cache=MEMO_CACHE,
     script:
         "../scripts/render_report.py"
 

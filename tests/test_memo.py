@@ -118,3 +118,33 @@ def test_report_with_screen_copies_is_the_same_page(small_run: Path, tmp_path: P
     assert pages[0] == (small_run / "results/report.html").read_bytes()
     copies = sorted(p.name for p in (tmp_path / "cache/screen").glob("*.png"))
     assert "curves_K562.png" in copies and "forest.png" in copies
+
+
+def test_dossier_figure_is_copied_while_its_table_is_unchanged(
+    small_run: Path, tmp_path: Path
+) -> None:
+    """The forest plot is drawn from comparisons.csv: same rows, same bytes copied; one
+    estimate changed, redrawn."""
+    from killcurve.config import load_config
+
+    config = load_config(small_run / "config/config.yaml")
+    tables = small_run / "results/tables"
+    settings = {k: config.get(k) for k in ("stages", "thaw", "comparisons", "report")}
+    order = ["NEUK203-13", "NEUK200-13"]
+    pdf, png = tmp_path / "forest.pdf", tmp_path / "forest.png"
+
+    def draw(comparisons: Path) -> bool:
+        return steps.plot_dossier(
+            "forest", tables / "curves.parquet", {"comparisons": comparisons}, pdf, png,
+            order, settings, cache=tmp_path / "cache",
+        )  # fmt: skip
+
+    assert draw(tables / "comparisons.csv") is False
+    assert pdf.read_bytes() == (small_run / "results/figures/forest.pdf").read_bytes()
+    assert draw(tables / "comparisons.csv") is True
+    assert png.read_bytes() == (small_run / "results/figures/forest.png").read_bytes()
+    edited = tmp_path / "comparisons.csv"
+    table = pl.read_csv(tables / "comparisons.csv", infer_schema_length=None)
+    table.with_columns(pl.col("estimate") * 1.01).write_csv(edited)
+    assert draw(edited) is False
+    assert pdf.read_bytes() != (small_run / "results/figures/forest.pdf").read_bytes()

@@ -502,23 +502,72 @@ def plot_dossier(
     png: Path,
     order: Sequence[str],
     settings: dict[str, Any],
-) -> None:
+    cache: Path | None = None,
+) -> bool:
     """One dossier figure (``stages``, ``forest``, ``viability`` or ``thaw``), PDF and PNG.
 
     ``settings``: the study config's ``stages``, ``thaw``, ``comparisons``,
     ``viability`` and ``report`` keys (:meth:`killcurve.report.summary.Settings.from_config`).
+    With ``cache`` (a directory), a figure drawn from the same table rows, colours and
+    settings as last time is copied from it (:mod:`killcurve.memo`); returns True then.
     """
-    from killcurve.figures.forest import forest_rows, plot_forest
-    from killcurve.figures.save import save_figure
-    from killcurve.figures.stages import plot_stages, stage_lots
-    from killcurve.figures.thaw import paired_lots, plot_thaw
-    from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
-    from killcurve.figures.viability import plot_viability
+    from killcurve.figures.stages import stage_lots
+    from killcurve.figures.theme import product_colours
     from killcurve.report.summary import Settings
 
     data = dossier_tables(curves, tables)
     config = Settings.from_config(settings)
     colours = product_colours(data.curves["product"].unique().to_list(), order)
+
+    if figure not in DOSSIER_FIGURES:
+        raise KillcurveInputError(f"plot_dossier: unknown figure {figure!r}.")
+
+    def make() -> None:
+        _draw_dossier(figure, data, config, colours, order, pdf, png)
+
+    if cache is None:
+        make()
+        return False
+    from killcurve.memo import memo_key, memoised
+
+    drawn_from = {
+        "forest": [data.comparisons],
+        "stages": [stage_lots(data.curves, config.stages)],
+        "thaw": [data.retention],
+        "viability": [data.viability_lots, data.viability_products],
+    }[figure]
+    key = memo_key(
+        [
+            *(t if t is not None else "absent" for t in drawn_from),
+            figure,
+            json.dumps([settings, colours, list(order)], sort_keys=True, default=str),
+        ]
+    )
+    return memoised(
+        Path(cache) / "dossier" / figure, key, {"figure.pdf": pdf, "figure.png": png}, make
+    )
+
+
+#: The dossier figures :func:`plot_dossier` draws.
+DOSSIER_FIGURES = ("forest", "stages", "thaw", "viability")
+
+
+def _draw_dossier(
+    figure: str,
+    data: Any,
+    config: Any,
+    colours: dict[str, str],
+    order: Sequence[str],
+    pdf: Path,
+    png: Path,
+) -> None:
+    """Draw dossier ``figure`` from ``data`` (:func:`dossier_tables`) into ``pdf`` and ``png``."""
+    from killcurve.figures.forest import forest_rows, plot_forest
+    from killcurve.figures.save import save_figure
+    from killcurve.figures.stages import plot_stages, stage_lots
+    from killcurve.figures.thaw import paired_lots, plot_thaw
+    from killcurve.figures.theme import DOUBLE_COLUMN_IN
+    from killcurve.figures.viability import plot_viability
 
     def rows_of(panels: int, per_row: int = 3) -> int:
         return max(1, (panels + per_row - 1) // per_row)
@@ -543,8 +592,6 @@ def plot_dossier(
             config.min_viability_pct, config.min_recovery_pct,
         )  # fmt: skip
         height = 3.2
-    else:
-        raise KillcurveInputError(f"plot_dossier: unknown figure {figure!r}.")
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
     save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
     os.replace(tmp_pdf, pdf)

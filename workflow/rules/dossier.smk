@@ -21,6 +21,7 @@ rule plot_forest:
         figure="forest",
         order=PRODUCT_ORDER,
         settings=DOSSIER_SETTINGS,
+        cache=MEMO_CACHE,
     script:
         "../scripts/plot_dossier.py"
 
@@ -43,6 +44,7 @@ rule plot_stages:
         figure="stages",
         order=PRODUCT_ORDER,
         settings=DOSSIER_SETTINGS,
+        cache=MEMO_CACHE,
     script:
         "../scripts/plot_dossier.py"
 
@@ -65,6 +67,7 @@ rule plot_thaw:
         figure="thaw",
         order=PRODUCT_ORDER,
         settings=DOSSIER_SETTINGS,
+        cache=MEMO_CACHE,
     script:
         "../scripts/plot_dossier.py"
 
@@ -88,5 +91,6 @@ rule plot_viability:
         figure="viability",
         order=PRODUCT_ORDER,
         settings=DOSSIER_SETTINGS,
+        cache=MEMO_CACHE,
     script:
         "../scripts/plot_dossier.py"

@@ -12,4 +12,5 @@ run(
     png=Path(snakemake.output.png),
     order=list(dict.fromkeys(snakemake.params.order)),
     settings=dict(snakemake.params.settings),
+    cache=Path(snakemake.params.cache),
 )

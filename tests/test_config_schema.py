@@ -88,3 +88,32 @@ def test_samplesheet_schema_lists_every_reader_format() -> None:
     assert set(sheet_schema["properties"]["readout"]["enum"]) == set(READOUTS) == {
         "luciferase", "release", "ldh", "flow", "impedance", "pct_lysis", "pct_survival",
     }  # fmt: skip
+
+
+def test_samplesheet_rows_are_checked_as_snakemake_validate_does() -> None:
+    """killcurve's row check and snakemake's validate accept and refuse the same rows."""
+    import pandas as pd
+
+    from killcurve.config import samplesheet_errors
+
+    good = {"plate_id": "P1", "file": "a.csv", "layout": "a.toml", "readout": "release",
+            "batch": "B1", "plate_index": None, "donor": "D7"}  # fmt: skip
+    cases = [
+        (good, None),
+        ({**good, "plate_id": "P 1"}, "plate P 1 column plate_id: 'P 1' does not match"),
+        ({**good, "readout": "chromium"}, "plate P1 column readout: 'chromium' is not one of"),
+        ({**good, "batch": None}, "plate P1 column (row): 'batch' is a required property"),
+        ({**good, "plate_index": "two"}, "plate P1 column plate_index: 'two' does not match"),
+    ]
+    schema = str(REPO / "workflow/schemas/plates.schema.yaml")
+    for row, message in cases:
+        errors = samplesheet_errors([row], "config/plates.tsv")
+        frame = pd.DataFrame([row])
+        if message is None:
+            assert errors == []
+            validate(frame, schema=schema)
+        else:
+            assert len(errors) == 1 and errors[0].startswith("samplesheet config/plates.tsv ")
+            assert message in errors[0], errors[0]
+            with pytest.raises(WorkflowError):
+                validate(frame, schema=schema)

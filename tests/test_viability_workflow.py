@@ -297,3 +297,11 @@ def test_config_key_defaults_null_limits_and_typos() -> None:
     for bad in ({"samplesheet": "v.tsv", "min_viabilty_pct": 70}, {"min_viability_pct": 70}):
         with pytest.raises(WorkflowError):
             validate({"study": "s", "plates": "p.tsv", "viability": bad}, schema)
+
+
+def test_counter_format_names_match_the_readers() -> None:
+    """The sheet check's list of formats (kept import-light) is the readers' own."""
+    from killcurve.io.counters import READERS
+    from killcurve.viability_table import COUNTER_FORMATS
+
+    assert tuple(READERS) == COUNTER_FORMATS

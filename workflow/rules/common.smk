@@ -3,6 +3,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 import killcurve
+from killcurve.config import samplesheet_errors
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.recovery import clear_results, recover_interrupted_run
@@ -25,7 +26,12 @@ except KillcurveInputError as err:
     clear_results(STUDY_DIR)
     raise WorkflowError(f"killcurve: {err}") from None
 
-validate(samples.to_pandas(), schema="../schemas/plates.schema.yaml")
+# The samplesheet's rows against workflow/schemas/plates.schema.yaml (as snakemake's
+# validate would, without its pandas conversion).
+sheet_errors = samplesheet_errors(samples.iter_rows(named=True), config["plates"])
+if sheet_errors:
+    clear_results(STUDY_DIR)
+    raise WorkflowError("killcurve: " + "\n".join(sheet_errors))
 
 
 def plate_inputs(wildcards):

@@ -148,3 +148,48 @@ def test_dossier_figure_is_copied_while_its_table_is_unchanged(
     table.with_columns(pl.col("estimate") * 1.01).write_csv(edited)
     assert draw(edited) is False
     assert pdf.read_bytes() != (small_run / "results/figures/forest.pdf").read_bytes()
+
+
+def test_comparison_groups_are_recomputed_only_where_their_data_changed(
+    small_run: Path, tmp_path: Path
+) -> None:
+    """comparisons.csv through the cache is the workflow's, byte for byte; after one target's
+    curves change, only that target's groups are computed again."""
+    from killcurve.config import load_config
+    from killcurve.memo import memo_json, memo_key
+    from killcurve.stats.compare import compare_products
+
+    config = load_config(small_run / "config/config.yaml")
+    tables = small_run / "results/tables"
+    out = tmp_path / "comparisons.csv"
+    steps.compare(tables / "curves.parquet", config["comparisons"], out,
+                  tables / "wells.parquet", cache=tmp_path / "cache")  # fmt: skip
+    assert out.read_bytes() == (tables / "comparisons.csv").read_bytes()
+    steps.compare(tables / "curves.parquet", config["comparisons"], out,
+                  tables / "wells.parquet", cache=tmp_path / "cache")  # fmt: skip
+    assert out.read_bytes() == (tables / "comparisons.csv").read_bytes()
+
+    computed: list[str] = []
+
+    def memo(name, parts, make):
+        def counted():
+            computed.append(name)
+            return make()
+
+        return memo_json(tmp_path / "memo" / str(abs(hash(name))), memo_key(parts), counted)
+
+    fits, axis = steps.read_curves(tables / "curves.parquet")
+    points = steps.read_points(tables / "wells.parquet", axis)
+    first = compare_products(fits, config["comparisons"], points, memo=memo)
+    n_groups = len(computed)
+    assert n_groups >= 2
+    again = compare_products(fits, config["comparisons"], points, memo=memo)
+    assert len(computed) == n_groups and again.equals(first)
+    moved = points.with_columns(
+        pl.when(pl.col("target") == "SHP-77")
+        .then(pl.col("pct_lysis") + 1.0)
+        .otherwise(pl.col("pct_lysis"))
+    )
+    compare_products(fits, config["comparisons"], moved, memo=memo)
+    recomputed = computed[n_groups:]
+    assert recomputed and all("SHP-77" in name for name in recomputed)

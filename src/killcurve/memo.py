@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -98,6 +100,29 @@ def memoised(entry: Path, key: str, outputs: Mapping[str, Path], make: Callable[
     except OSError:
         shutil.rmtree(entry, ignore_errors=True)
     return False
+
+
+def memo_json(entry: Path, key: str, make: Callable[[], Any]) -> Any:
+    """``make()``'s JSON-able value, or the one stored in ``entry`` with ``key``.
+
+    Floats round-trip exactly (``json`` writes ``repr``; NaN as ``NaN``).
+    """
+    entry = Path(entry)
+    stored = entry / KEY_FILE
+    if stored.is_file() and stored.read_text() == key:
+        try:
+            return json.loads((entry / "value.json").read_text())
+        except (OSError, ValueError):
+            pass
+    value = make()
+    try:
+        entry.mkdir(parents=True, exist_ok=True)
+        stored.unlink(missing_ok=True)
+        (entry / "value.json").write_text(json.dumps(value))
+        stored.write_text(key)
+    except (OSError, TypeError, ValueError):
+        shutil.rmtree(entry, ignore_errors=True)
+    return value
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -178,19 +178,40 @@ def fit(
 
 
 def compare(
-    curves: Path, comparisons: Sequence[dict[str, Any]], csv_out: Path, wells: Path | None = None
+    curves: Path,
+    comparisons: Sequence[dict[str, Any]],
+    csv_out: Path,
+    wells: Path | None = None,
+    cache: Path | None = None,
 ) -> None:
     """Run the configured comparisons; write ``comparisons.csv``.
 
     ``wells`` (``wells.parquet``) feeds the relative-potency rows; without it
-    only the curve-level rows (et50 ratio, mixed model) are written.
+    only the curve-level rows (et50 ratio, mixed model) are written. With
+    ``cache`` (a directory), the rows of a group whose curves and wells did not
+    change are reused (:func:`killcurve.memo.memo_json`).
     """
     # Imported here: statsmodels' formula API adds 0.4 s to every other stage's start-up.
     from killcurve.stats.compare import compare_products
 
     fits, axis = read_curves(curves)
     well_table = read_points(wells, axis) if wells is not None else None
-    write_csv(axis.public_table(compare_products(fits, comparisons, well_table)), csv_out)
+    memo = _group_memo(Path(cache) / "comparisons") if cache is not None else None
+    table = compare_products(fits, comparisons, well_table, memo=memo)
+    write_csv(axis.public_table(table), csv_out)
+
+
+def _group_memo(folder: Path) -> Any:
+    """A :data:`killcurve.stats.compare.GroupMemo` keeping one entry per group in ``folder``."""
+    import hashlib
+
+    from killcurve.memo import memo_json, memo_key
+
+    def memo(name: str, parts: Sequence[Any], make: Callable[[], list[dict]]) -> list[dict]:
+        entry = folder / hashlib.sha256(name.encode()).hexdigest()[:16]
+        return memo_json(entry, memo_key(parts), make)
+
+    return memo
 
 
 def trend(curves: Path, stages: Sequence[str], csv_out: Path) -> None:

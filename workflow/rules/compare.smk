@@ -13,6 +13,8 @@ rule compare_products:
     params:
         code=CODE_VERSION,
         comparisons=config["comparisons"],
+        # Rows of comparison groups whose curves and wells did not change (killcurve.memo).
+        cache=MEMO_CACHE,
     script:
         "../scripts/compare_products.py"
 

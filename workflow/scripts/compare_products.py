@@ -9,4 +9,5 @@ run(
     wells=Path(snakemake.input.wells),
     comparisons=[dict(c) for c in snakemake.params.comparisons],
     csv_out=Path(snakemake.output.csv),
+    cache=Path(snakemake.params.cache),
 )

@@ -46,7 +46,8 @@ data get rows with a null estimate and a note saying why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -317,18 +318,60 @@ def curve_covariates(wells: pl.DataFrame | None, columns: Sequence[str]) -> pl.D
     return values.with_columns(pl.col(c).list.first() for c in columns)
 
 
+#: ``memo(name, parts, make)``: the rows of one comparison group, from a cache keyed by
+#: ``parts`` (the group's tables and settings) under ``name``, or ``make()``'s.
+GroupMemo = Callable[[str, Sequence[pl.DataFrame | str], Callable[[], list[dict]]], list[dict]]
+
+
+def _group_rows(
+    comp: dict[str, Any],
+    i: int,
+    group: pl.DataFrame,
+    sample: pl.DataFrame | None,
+    level: float,
+) -> list[dict[str, Any]]:
+    """The rows of one group of comparison ``comp`` (number ``i``): its et50 ratio, potency
+    (from the group's ``sample`` wells, when given) and mixed-model rows.
+
+    ``group``: the group's usable curves of the comparison's two products.
+    """
+    test, reference, by = comp["test"], comp["reference"], list(comp.get("by", []))
+    test_curves = group.filter(pl.col("product") == test)
+    ref_curves = group.filter(pl.col("product") == reference)
+    found = [
+        {
+            **_et50_row(test_curves, ref_curves, level),
+            **_counts(group, test, reference, pl.col("plate_ids").str.split(";").explode()),
+        }
+    ]
+    if sample is not None:
+        potency = _potency_rows(sample, test, reference, _margins(comp, i), level)
+        found += _without_et50(potency, test_curves, ref_curves)
+    lots = [frame["lot"].drop_nulls().n_unique() for frame in (test_curves, ref_curves)]
+    if min(lots) >= 2:
+        pair_curves = pl.concat([test_curves, ref_curves])
+        found.append(
+            _mixed_row(pair_curves, test, reference, by, level, comp.get("covariates", []))
+        )
+    return found
+
+
 def compare_products(
     curves: pl.DataFrame,
     comparisons: Sequence[dict[str, Any]],
     wells: pl.DataFrame | None = None,
     level: float = 0.95,
+    memo: GroupMemo | None = None,
 ) -> pl.DataFrame:
     """``comparisons.csv``: per comparison × ``by`` group, the rows of the module docstring.
 
     ``curves``: the curve table (``curves.parquet``); ``wells``: the well
     table (``wells.parquet``), needed for the potency rows (without it they
     are left out). The ``by`` columns of all comparisons appear as columns
-    (null where a comparison does not group by them).
+    (null where a comparison does not group by them). ``memo`` (see
+    :data:`GroupMemo`) lets a caller reuse the rows of groups whose curves and
+    wells are unchanged; each group's rows depend only on those, the
+    comparison's settings and ``level``.
     """
     check_comparisons(comparisons, curves["product"].unique().to_list())
     covariates = sorted({c for comp in comparisons for c in comp.get("covariates", [])})
@@ -344,31 +387,18 @@ def compare_products(
         groups = pair.select(by).unique().sort(by, nulls_last=True) if by else pl.DataFrame([{}])
         sample = _sample_wells(wells, [test, reference]) if wells is not None else None
         for key in groups.iter_rows(named=True):
-            group = usable.filter(_group_mask(key))
-            test_curves = group.filter(pl.col("product") == test)
-            ref_curves = group.filter(pl.col("product") == reference)
-            found = [
-                {
-                    **_et50_row(test_curves, ref_curves, level),
-                    **_counts(
-                        group.filter(pl.col("product").is_in([test, reference])),
-                        test,
-                        reference,
-                        pl.col("plate_ids").str.split(";").explode(),
-                    ),
-                }
-            ]
-            if sample is not None:
-                potency = _potency_rows(
-                    sample.filter(_group_mask(key)), test, reference, _margins(comp, i), level
-                )
-                found += _without_et50(potency, test_curves, ref_curves)
-            lots = [frame["lot"].drop_nulls().n_unique() for frame in (test_curves, ref_curves)]
-            if min(lots) >= 2:
-                pair_curves = pl.concat([test_curves, ref_curves])
-                found.append(
-                    _mixed_row(pair_curves, test, reference, by, level, comp.get("covariates", []))
-                )
+            group = usable.filter(_group_mask(key) & pl.col("product").is_in([test, reference]))
+            wells_of = sample.filter(_group_mask(key)) if sample is not None else None
+
+            def make(comp=comp, i=i, group=group, wells_of=wells_of) -> list[dict[str, Any]]:
+                return _group_rows(comp, i, group, wells_of, level)
+
+            if memo is None:
+                found = make()
+            else:
+                settings = json.dumps([comp, i, level, key], sort_keys=True, default=str)
+                parts = [group, wells_of if wells_of is not None else "no wells", settings]
+                found = memo(f"{comp['name']} {key}", parts, make)
             base = {"comparison": comp["name"], **dict.fromkeys(by_all), **key}
             rows += [{**base, "test": test, "reference": reference, **r} for r in found]
     schema = {"comparison": pl.String, **dict.fromkeys(by_all, pl.String), **RESULT_COLUMNS}

@@ -21,15 +21,6 @@ import polars as pl
 
 from killcurve.axis import Axis, fixed_et, read_curves
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import (
-    CURVE_KEYS,
-    FitOptions,
-    curve_grid,
-    curve_id_expr,
-    curve_residuals,
-    fit_curves,
-    model_label,
-)
 from killcurve.io.exclusions import read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.naming import target_slug
@@ -145,6 +136,7 @@ def _with_outliers(wells: pl.DataFrame, fit_config: dict[str, Any] | None) -> pl
     outliers = dict((fit_config or {}).get("outliers") or {})
     if outliers.get("method", "none") != "rout":
         return wells
+    from killcurve.fit.curves import FitOptions
     from killcurve.fit.outliers import mark_outliers
 
     return mark_outliers(
@@ -168,6 +160,8 @@ def fit(
 
     ``axis``: the config key ``axis`` (titrated variable and unit; absent: E:T).
     """
+    from killcurve.fit.curves import FitOptions, curve_id_expr, fit_curves
+
     titration = Axis.from_config(axis)
     points = read_points(wells, titration)
     curves = fit_curves(points, FitOptions.from_config(fit_config))
@@ -267,6 +261,7 @@ def plot_curves(
     from killcurve.figures.curves import by_product, plot_target_curves, replicate_means
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
+    from killcurve.fit.curves import curve_grid, model_label
 
     fits, axis = read_curves(curves)
     well_table = read_points(wells, axis)
@@ -297,6 +292,7 @@ def plot_residuals(
     from killcurve.figures.residuals import plot_residuals as residual_plot
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
+    from killcurve.fit.curves import curve_residuals, model_label
 
     fits, axis = read_curves(curves)
     target = {target_slug(t): t for t in fits["target"].unique().to_list()}[slug]
@@ -534,18 +530,18 @@ def plot_dossier(
     With ``cache`` (a directory), a figure drawn from the same table rows, colours and
     settings as last time is copied from it (:mod:`killcurve.memo`); returns True then.
     """
-    from killcurve.figures.stages import stage_lots
-    from killcurve.figures.theme import product_colours
     from killcurve.report.summary import Settings
 
     data = dossier_tables(curves, tables)
     config = Settings.from_config(settings)
-    colours = product_colours(data.curves["product"].unique().to_list(), order)
-
+    products = sorted(data.curves["product"].unique().to_list())
     if figure not in DOSSIER_FIGURES:
         raise KillcurveInputError(f"plot_dossier: unknown figure {figure!r}.")
 
     def make() -> None:
+        from killcurve.figures.theme import product_colours
+
+        colours = product_colours(products, order)
         _draw_dossier(figure, data, config, colours, order, pdf, png)
 
     if cache is None:
@@ -553,9 +549,12 @@ def plot_dossier(
         return False
     from killcurve.memo import memo_key, memoised
 
+    # The rows each figure draws (the stages figure: the curves' stage, lot and et50 columns,
+    # which stage_lots averages; read here without importing the plotting modules).
+    stage_columns = ["product", "lot", "target", "cryo", "stage", "et50", "converged"]
     drawn_from = {
         "forest": [data.comparisons],
-        "stages": [stage_lots(data.curves, config.stages)],
+        "stages": [data.curves.select(stage_columns)],
         "thaw": [data.retention],
         "viability": [data.viability_lots, data.viability_products],
     }[figure]
@@ -563,7 +562,7 @@ def plot_dossier(
         [
             *(t if t is not None else "absent" for t in drawn_from),
             figure,
-            json.dumps([settings, colours, list(order)], sort_keys=True, default=str),
+            json.dumps([settings, products, list(order)], sort_keys=True, default=str),
         ]
     )
     return memoised(
@@ -790,6 +789,7 @@ def workbook(
     (key ``trend``), ``thaw_retention`` (``retention``), ``viability``
     (``viability_lots``), ``viability_products``.
     """
+    from killcurve.fit.curves import CURVE_KEYS
     from killcurve.report.tables import censored_curves, write_workbook
 
     internal, axis = read_curves(curves)

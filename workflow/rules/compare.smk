@@ -1,3 +1,5 @@
+# First after the fit: it heads the longest chain (comparisons -> forest plot -> report and
+# figure pack), which otherwise waited behind the figure jobs.
 rule compare_products:
     input:
         curves="results/tables/curves.parquet",
@@ -8,6 +10,7 @@ rule compare_products:
         "logs/compare_products.log",
     benchmark:
         "logs/benchmarks/compare_products.tsv"
+    priority: 2
     conda:
         "../envs/killcurve.yaml"
     params:

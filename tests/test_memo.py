@@ -62,37 +62,34 @@ def test_target_figures_are_copied_only_while_their_target_data_is_unchanged(
     wells, curves = tables / "wells.parquet", tables / "curves.parquet"
     fits = pl.read_parquet(curves)
     assert set(fits["target"].to_list()) == {"K562", "SHP-77"}
+    out = {
+        name: tmp_path / f"{name.replace('_', '.')}"
+        for name in ("curves_pdf", "curves_png", "residuals_pdf", "residuals_png")
+    }
     cache = tmp_path / "cache"
+    args = {"wells": wells, "slug": "K562", "order": ["NEUK203-13", "NEUK200-13"], "cache": cache}
+    assert steps.plot_target_figures(curves=curves, **args, **out) is False
+    # The same figures as the workflow drew without a cache.
     figures = small_run / "results/figures"
-
-    def draw(figure: str, curves: Path) -> bool:
-        return steps.plot_target_figure(
-            figure, wells, curves, "K562", tmp_path / f"{figure}.pdf", tmp_path / f"{figure}.png",
-            ["NEUK203-13", "NEUK200-13"], cache,
-        )  # fmt: skip
-
-    for figure in steps.TARGET_FIGURES:
-        assert draw(figure, curves) is False
-        # The same figures as the workflow drew.
-        for ext in ("pdf", "png"):
-            made = (tmp_path / f"{figure}.{ext}").read_bytes()
-            assert made == (figures / f"{figure}_K562.{ext}").read_bytes()
-    first = _digest(tmp_path / "curves.pdf")
+    assert _digest(out["curves_pdf"]) == _digest(figures / "curves_K562.pdf")
+    assert _digest(out["residuals_png"]) == _digest(figures / "residuals_K562.png")
+    first = {k: _digest(p) for k, p in out.items()}
 
     other = tmp_path / "other.parquet"
     fits.with_columns(
         pl.when(pl.col("target") == "SHP-77").then(pl.col("top") + 1).otherwise(pl.col("top"))
     ).write_parquet(other)
-    (tmp_path / "curves.pdf").unlink()
-    assert draw("curves", other) is True and draw("residuals", other) is True
-    assert _digest(tmp_path / "curves.pdf") == first
+    for path in out.values():
+        path.unlink()
+    assert steps.plot_target_figures(curves=other, **args, **out) is True
+    assert {k: _digest(p) for k, p in out.items()} == first
 
     moved = tmp_path / "moved.parquet"
     fits.with_columns(
         pl.when(pl.col("target") == "K562").then(pl.col("top") + 1).otherwise(pl.col("top"))
     ).write_parquet(moved)
-    assert draw("curves", moved) is False
-    assert _digest(tmp_path / "curves.pdf") != first
+    assert steps.plot_target_figures(curves=moved, **args, **out) is False
+    assert _digest(out["curves_pdf"]) != first["curves_pdf"]
 
 
 def test_report_with_screen_copies_is_the_same_page(small_run: Path, tmp_path: Path) -> None:

@@ -99,11 +99,10 @@ def test_slurm_run_matches_the_local_run(slurm_cluster: None, tmp_path: Path) ->
     jobs = [rule for rule in jobs if rule != "default"]
     assert len({job for job, _ in submitted}) == len(submitted), names
     assert {"rule_collect_wells", "rule_fit_curves"} <= set(names)
-    # The .test study has one target: its two figure jobs go in the group that batches up to
-    # 10 targets; its one chunk of plates (read, then drawn) is one SLURM job.
-    assert any(name.startswith("group_target_figures") for name in names), names
-    figure_rules = {"rule_plot_target_curves", "rule_plot_target_residuals"}
-    assert not {*figure_rules, "rule_collect_chunk"} & set(names)
+    # The .test study has one target: its figures job goes in the group that batches up to 10
+    # targets; its one chunk of plates (read, then drawn) is one SLURM job.
+    assert "group_target_figures_plot_target_figures" in names
+    assert not {"rule_plot_target_figures", "rule_collect_chunk"} & set(names)
     assert len(submitted) < len(jobs)
     print(f"\nSLURM: {len(jobs)} jobs in {len(submitted)} sbatch submissions, {slurm_s:.0f} s")
     print(f"local: {local_s:.0f} s; submissions: {', '.join(names)}")

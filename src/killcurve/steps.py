@@ -312,43 +312,45 @@ def plot_residuals(
     os.replace(tmp_png, png)
 
 
-#: The per-target figures: name → drawing step (:func:`plot_curves`, :func:`plot_residuals`).
-TARGET_FIGURES = ("curves", "residuals")
-
-
-def plot_target_figure(
-    figure: str,
+def plot_target_figures(
     wells: Path,
     curves: Path,
     slug: str,
-    pdf: Path,
-    png: Path,
+    curves_pdf: Path,
+    curves_png: Path,
+    residuals_pdf: Path,
+    residuals_png: Path,
     order: Sequence[str],
     cache: Path | None = None,
 ) -> bool:
-    """Figure ``figure`` (``curves``: lysis vs E:T, :func:`plot_curves`; ``residuals``:
-    :func:`plot_residuals`) of the target whose :func:`target_slug` is ``slug``.
+    """Both figures of the target whose :func:`target_slug` is ``slug``, in one process (one
+    import of plotnine): lysis vs E:T (:func:`plot_curves`) and residuals
+    (:func:`plot_residuals`).
 
-    With ``cache`` (a directory), a figure drawn from the same data as last time is
-    copied from it (:func:`killcurve.memo.memoised`); returns True when it was.
+    With ``cache`` (a directory), figures drawn from the same data as last time are
+    copied from it (:func:`killcurve.memo.memoised`); returns True when they were.
     """
-    if figure not in TARGET_FIGURES:
-        raise KillcurveInputError(f"plot_target_figure: unknown figure {figure!r}.")
-    draw = plot_curves if figure == "curves" else plot_residuals
+    shared = {"wells": wells, "curves": curves, "slug": slug, "order": order}
 
     def make() -> None:
-        draw(wells=wells, curves=curves, slug=slug, pdf=pdf, png=png, order=order)
+        plot_curves(pdf=curves_pdf, png=curves_png, **shared)
+        plot_residuals(pdf=residuals_pdf, png=residuals_png, **shared)
 
     if cache is None:
         make()
         return False
     from killcurve.memo import memo_key, memoised
 
-    key = memo_key([figure, *_target_figure_data(wells, curves, slug, order)])
-    outputs = {"figure.pdf": pdf, "figure.png": png}
-    reused = memoised(Path(cache) / f"target_{figure}" / slug, key, outputs, make)
+    outputs = {
+        "curves.pdf": curves_pdf,
+        "curves.png": curves_png,
+        "residuals.pdf": residuals_pdf,
+        "residuals.png": residuals_png,
+    }
+    key = memo_key(_target_figure_data(wells, curves, slug, order))
+    reused = memoised(Path(cache) / "target_figures" / slug, key, outputs, make)
     if reused:
-        sys.stderr.write(f"killcurve: {figure} figure of {slug} unchanged, copied from {cache}\n")
+        sys.stderr.write(f"killcurve: figures of target {slug} unchanged, copied from {cache}\n")
     return reused
 
 

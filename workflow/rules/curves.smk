@@ -18,50 +18,29 @@ checkpoint fit_curves:
         "../scripts/fit_curves.py"
 
 
-# Per target, the curve figure and the residual figure are a job each: the longest jobs
-# after the fit (a 1,000-plate study's K562 pair took 18 s in one job), run first.
-rule plot_target_curves:
+# One job per target draws both of its figures: plotnine and the package are imported once.
+# These are the longest jobs after the fit: run first, the short ones fill in around them.
+rule plot_target_figures:
     input:
         wells="results/tables/wells.parquet",
         curves="results/tables/curves.parquet",
     output:
-        pdf="results/figures/curves_{target}.pdf",
-        png="results/figures/curves_{target}.png",
+        curves_pdf="results/figures/curves_{target}.pdf",
+        curves_png="results/figures/curves_{target}.png",
+        residuals_pdf="results/figures/residuals_{target}.pdf",
+        residuals_png="results/figures/residuals_{target}.png",
     log:
-        "logs/plot_target_curves/{target}.log",
+        "logs/plot_target_figures/{target}.log",
     benchmark:
-        "logs/benchmarks/plot_target_curves/{target}.tsv"
+        "logs/benchmarks/plot_target_figures/{target}.tsv"
     priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:
         code=CODE_VERSION,
-        figure="curves",
-        order=PRODUCT_ORDER,
-        # A figure whose data did not change is copied from here (killcurve.memo).
+        order=[c["test"] for c in config["comparisons"]]
+        + [c["reference"] for c in config["comparisons"]],
+        # Figures of a target whose data did not change are copied from here (killcurve.memo).
         cache=MEMO_CACHE,
     script:
-        "../scripts/plot_target_figure.py"
-
-
-rule plot_target_residuals:
-    input:
-        wells="results/tables/wells.parquet",
-        curves="results/tables/curves.parquet",
-    output:
-        pdf="results/figures/residuals_{target}.pdf",
-        png="results/figures/residuals_{target}.png",
-    log:
-        "logs/plot_target_residuals/{target}.log",
-    benchmark:
-        "logs/benchmarks/plot_target_residuals/{target}.tsv"
-    priority: 1
-    conda:
-        "../envs/killcurve.yaml"
-    params:
-        code=CODE_VERSION,
-        figure="residuals",
-        order=PRODUCT_ORDER,
-        cache=MEMO_CACHE,
-    script:
-        "../scripts/plot_target_figure.py"
+        "../scripts/plot_target_figures.py"

@@ -22,6 +22,8 @@ rule write_workbook:
         "../scripts/write_workbook.py"
 
 
+# First of all: it names every plate file as input, and while it waits Snakemake stats all
+# of them again at each scheduling round (a few a second: snakemake/snakemake#3955).
 rule write_provenance:
     input:
         sheet=config["plates"],
@@ -33,6 +35,7 @@ rule write_provenance:
         json="results/provenance.json",
     log:
         "logs/write_provenance.log",
+    priority: 3
     conda:
         "../envs/killcurve.yaml"
     params:

@@ -78,27 +78,15 @@ def memoised(entry: Path, key: str, outputs: Mapping[str, Path], make: Callable[
     it held. Returns True when the outputs were copied from the cache. A cache
     entry that cannot be read or written is ignored: the job then just runs.
     """
-    entry = Path(entry)
-    stored = entry / KEY_FILE
-    if stored.is_file() and stored.read_text() == key:
+    if _holds(entry, key):
         try:
             for name, path in outputs.items():
-                _copy(entry / name, Path(path))
+                _copy(Path(entry) / name, Path(path))
             return True
         except OSError:
             pass
     make()
-    try:
-        fresh = entry.with_name(f"{entry.name}.partial")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
-        for name, path in outputs.items():
-            shutil.copyfile(path, fresh / name)
-        (fresh / KEY_FILE).write_text(key)
-        shutil.rmtree(entry, ignore_errors=True)
-        os.replace(fresh, entry)
-    except OSError:
-        shutil.rmtree(entry, ignore_errors=True)
+    _store(entry, key, lambda fresh: [shutil.copyfile(p, fresh / n) for n, p in outputs.items()])
     return False
 
 
@@ -107,22 +95,38 @@ def memo_json(entry: Path, key: str, make: Callable[[], Any]) -> Any:
 
     Floats round-trip exactly (``json`` writes ``repr``; NaN as ``NaN``).
     """
-    entry = Path(entry)
-    stored = entry / KEY_FILE
-    if stored.is_file() and stored.read_text() == key:
+    if _holds(entry, key):
         try:
-            return json.loads((entry / "value.json").read_text())
+            return json.loads((Path(entry) / "value.json").read_text())
         except (OSError, ValueError):
             pass
     value = make()
-    try:
-        entry.mkdir(parents=True, exist_ok=True)
-        stored.unlink(missing_ok=True)
-        (entry / "value.json").write_text(json.dumps(value))
-        stored.write_text(key)
-    except (OSError, TypeError, ValueError):
-        shutil.rmtree(entry, ignore_errors=True)
+    _store(entry, key, lambda fresh: (fresh / "value.json").write_text(json.dumps(value)))
     return value
+
+
+def _holds(entry: Path, key: str) -> bool:
+    """Whether cache ``entry`` was stored with ``key``."""
+    stored = Path(entry) / KEY_FILE
+    return stored.is_file() and stored.read_text() == key
+
+
+def _store(entry: Path, key: str, write: Callable[[Path], object]) -> None:
+    """Replace ``entry`` with a folder that ``write`` fills, then ``key``; built beside it and
+    renamed, so an interrupted store leaves no entry with a key. A store that fails (disk,
+    or a value JSON cannot hold) leaves no entry: the cache is only an optimisation."""
+    entry = Path(entry)
+    fresh = entry.with_name(f"{entry.name}.partial")
+    try:
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        write(fresh)
+        (fresh / KEY_FILE).write_text(key)
+        shutil.rmtree(entry, ignore_errors=True)
+        os.replace(fresh, entry)
+    except (OSError, TypeError, ValueError):
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(entry, ignore_errors=True)
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -530,13 +530,13 @@ def plot_dossier(
     With ``cache`` (a directory), a figure drawn from the same table rows, colours and
     settings as last time is copied from it (:mod:`killcurve.memo`); returns True then.
     """
-    from killcurve.report.summary import Settings
+    from killcurve.report.summary import DOSSIER_FIGURES, Settings
 
+    if figure not in DOSSIER_FIGURES:
+        raise KillcurveInputError(f"plot_dossier: unknown figure {figure!r}.")
     data = dossier_tables(curves, tables)
     config = Settings.from_config(settings)
     products = sorted(data.curves["product"].unique().to_list())
-    if figure not in DOSSIER_FIGURES:
-        raise KillcurveInputError(f"plot_dossier: unknown figure {figure!r}.")
 
     def make() -> None:
         from killcurve.figures.theme import product_colours
@@ -568,10 +568,6 @@ def plot_dossier(
     return memoised(
         Path(cache) / "dossier" / figure, key, {"figure.pdf": pdf, "figure.png": png}, make
     )
-
-
-#: The dossier figures :func:`plot_dossier` draws.
-DOSSIER_FIGURES = ("forest", "stages", "thaw", "viability")
 
 
 def _draw_dossier(
@@ -704,7 +700,7 @@ def report(
     from killcurve.report.html import Figure, Section, render_report
     from killcurve.report.methods import methods
     from killcurve.report.provenance import provenance_table
-    from killcurve.report.summary import Settings, answers, available_figures
+    from killcurve.report.summary import DOSSIER_FIGURES, Settings, answers, available_figures
 
     tables = {**(tables or {}), "comparisons": comparisons}
     data = dossier_tables(curves, tables)
@@ -715,11 +711,11 @@ def report(
     items, maps, dossier = [], [], {}
     for entry in entries:
         label = f"Figure {entry.number}"
-        png = _screen_copy(entry.png, cache) if cache and entry.png is not None else entry.png
-        if entry.id in {"stages", "forest", "viability", "thaw"}:
-            dossier[entry.id] = Figure(png, label, f"{entry.title}. {entry.caption}")
+        shown = _screen_copy(entry.png, cache) if cache and entry.png is not None else entry.png
+        if entry.id in DOSSIER_FIGURES:
+            dossier[entry.id] = Figure(shown, label, f"{entry.title}. {entry.caption}")
         elif entry.png is not None:
-            items.append(Figure(png, label, f"{entry.title}. {entry.caption}"))
+            items.append(Figure(shown, label, f"{entry.title}. {entry.caption}"))
         else:
             for png in sorted((Path(figure_dir) / "plates").glob("*.png")):
                 qc_text = reasons.get(png.stem) or "passed"

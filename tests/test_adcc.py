@@ -26,7 +26,7 @@ from killcurve import steps
 from killcurve.axis import Axis, fixed_et
 from killcurve.errors import KillcurveInputError
 from killcurve.figures.curves import by_product
-from killcurve.fit.curves import curve_id_expr
+from killcurve.fit.curve_table import curve_id_expr
 from killcurve.io.layout import check_layout
 from killcurve.io.readers.tidy_csv import read_table
 from killcurve.stats.mixed import fit_mixed

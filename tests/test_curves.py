@@ -8,14 +8,8 @@ import pytest
 from scipy import optimize, stats
 
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import (
-    FitOptions,
-    auc_log2,
-    curve_columns,
-    curve_grid,
-    curve_residuals,
-    fit_curves,
-)
+from killcurve.fit.curve_table import curve_grid, curve_residuals
+from killcurve.fit.curves import FitOptions, auc_log2, curve_columns, fit_curves
 
 ET = 40.0 * 2.0 ** -np.arange(8)
 X = np.repeat(ET, 3)

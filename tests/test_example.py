@@ -21,7 +21,8 @@ from scipy import stats
 
 from killcurve.assay.lysis import compute_lysis
 from killcurve.assay.qc import exclude_failed_plates, plate_qc
-from killcurve.fit.curves import curve_id_expr, fit_curves
+from killcurve.fit.curve_table import curve_id_expr
+from killcurve.fit.curves import fit_curves
 from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import read_samplesheet
 from killcurve.simulate import Design, write_study

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from killcurve.figures.forest import forest_rows, plot_forest
+from killcurve.figures.forest import plot_forest
 from killcurve.figures.save import save_figure
 from killcurve.figures.stages import plot_stages, stage_lots
 from killcurve.figures.thaw import paired_lots, plot_thaw
@@ -25,6 +25,7 @@ from killcurve.report.summary import (
     available_figures,
     caption_values,
 )
+from killcurve.stats.ratios import forest_rows
 
 COLOURS = {"T": "#0072B2", "R": "#D55E00"}
 SETTINGS = Settings(

@@ -160,7 +160,8 @@ def fit(
 
     ``axis``: the config key ``axis`` (titrated variable and unit; absent: E:T).
     """
-    from killcurve.fit.curves import FitOptions, curve_id_expr, fit_curves
+    from killcurve.fit.curve_table import curve_id_expr
+    from killcurve.fit.curves import FitOptions, fit_curves
 
     titration = Axis.from_config(axis)
     points = read_points(wells, titration)
@@ -261,7 +262,7 @@ def plot_curves(
     from killcurve.figures.curves import by_product, plot_target_curves, replicate_means
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
-    from killcurve.fit.curves import curve_grid, model_label
+    from killcurve.fit.curve_table import curve_grid, model_label
 
     fits, axis = read_curves(curves)
     well_table = read_points(wells, axis)
@@ -292,7 +293,7 @@ def plot_residuals(
     from killcurve.figures.residuals import plot_residuals as residual_plot
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
-    from killcurve.fit.curves import curve_residuals, model_label
+    from killcurve.fit.curve_table import curve_residuals, model_label
 
     fits, axis = read_curves(curves)
     target = {target_slug(t): t for t in fits["target"].unique().to_list()}[slug]
@@ -580,12 +581,13 @@ def _draw_dossier(
     png: Path,
 ) -> None:
     """Draw dossier ``figure`` from ``data`` (:func:`dossier_tables`) into ``pdf`` and ``png``."""
-    from killcurve.figures.forest import forest_rows, plot_forest
+    from killcurve.figures.forest import plot_forest
     from killcurve.figures.save import save_figure
     from killcurve.figures.stages import plot_stages, stage_lots
     from killcurve.figures.thaw import paired_lots, plot_thaw
     from killcurve.figures.theme import DOUBLE_COLUMN_IN
     from killcurve.figures.viability import plot_viability
+    from killcurve.stats.ratios import forest_rows
 
     def rows_of(panels: int, per_row: int = 3) -> int:
         return max(1, (panels + per_row - 1) // per_row)
@@ -785,7 +787,7 @@ def workbook(
     (key ``trend``), ``thaw_retention`` (``retention``), ``viability``
     (``viability_lots``), ``viability_products``.
     """
-    from killcurve.fit.curves import CURVE_KEYS
+    from killcurve.fit.curve_table import CURVE_KEYS
     from killcurve.report.tables import censored_curves, write_workbook
 
     internal, axis = read_curves(curves)

@@ -44,7 +44,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from killcurve.assay.readouts import PRECOMPUTED
 from killcurve.plate import row_index
@@ -111,6 +110,10 @@ def position_effects(wells: pl.DataFrame, thresholds: QcThresholds) -> pl.DataFr
     See the module docstring for the tests. Edges are the outermost rows and
     columns of the plate size the layout implies (96: A/H, 1/12; 384: A/P, 1/24).
     """
+    # Imported here: merging wells and drawing plate maps use this module but not these
+    # tests, and scipy.stats costs each of those jobs 0.5 s of start-up.
+    from scipy import stats
+
     controls = wells.filter(pl.col("role").is_in(CONTROL_ROLES) & ~pl.col("excluded"))
     if "synthetic_well" in controls.columns:
         controls = controls.filter(~pl.col("synthetic_well").fill_null(False))

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from killcurve.fit.curves import FitOptions, curve_points
+from killcurve.fit.curve_table import curve_points
+from killcurve.fit.curves import FitOptions
 from killcurve.fit.robust import rout_outliers
 
 #: Exclusion reason of a well ROUT calls an outlier.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import polars as pl
 
 from killcurve.errors import KillcurveInputError
@@ -51,7 +50,10 @@ def read_layout(path: Path) -> pl.DataFrame:
             f"layout {path}: file not found. Check the samplesheet's layout column "
             "(paths are relative to the study directory)."
         )
-    import wellmap  # imported here: it loads matplotlib (~0.5 s), which parsing the workflow avoids
+    # Imported here: wellmap loads pandas and matplotlib (~0.8 s), which parsing the
+    # workflow and the steps that only merge read plates do not need.
+    import pandas as pd
+    import wellmap
 
     try:
         frame = wellmap.load(str(path))

@@ -11,7 +11,7 @@ import polars as pl
 import yaml
 
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import model_label
+from killcurve.fit.curve_table import model_label
 from killcurve.report.summary import DOSSIER_FIGURES
 
 #: The captions shipped with killcurve.

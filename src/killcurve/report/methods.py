@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from killcurve.assay.readouts import READOUTS
-from killcurve.fit.curves import model_label
+from killcurve.fit.curve_table import model_label
 from killcurve.fit.models import get_model
 
 #: The standard-error conventions, as the methods state them.

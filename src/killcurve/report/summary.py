@@ -10,7 +10,7 @@ Four questions, worded from the study's own products and targets:
 4. killing retained after thaw (``thaw_retention.csv``).
 
 Each answer is a few sentences whose numbers come from the tables
-(``comparisons.csv`` rows as :func:`killcurve.figures.forest.forest_rows`
+(``comparisons.csv`` rows as :func:`killcurve.stats.ratios.forest_rows`
 picks them, ``stage_trend.csv``, ``thaw_retention.csv``, ``viability*.csv``)
 and the number of its figure. A question the study cannot answer (no such
 target, no ``viability`` key, no lot tested before and after thaw) says so
@@ -209,7 +209,7 @@ def _adjustment(settings: Settings, comparison: str) -> str:
 
 def _ratio_rows(tables: Tables, targets: Sequence[str], settings: Settings) -> pl.DataFrame:
     """The forest rows (one per comparison group) of ``targets``, before thaw, config order."""
-    from killcurve.figures.forest import forest_rows
+    from killcurve.stats.ratios import forest_rows
 
     if tables.comparisons is None or tables.comparisons.is_empty():
         return pl.DataFrame()
@@ -490,7 +490,7 @@ def caption_values(tables: Tables, settings: Settings) -> dict[str, dict[str, An
         )
         or "No stage trend was estimable.",
     }
-    from killcurve.figures.forest import forest_rows
+    from killcurve.stats.ratios import forest_rows
 
     rows = (
         forest_rows(tables.comparisons, settings.stages)

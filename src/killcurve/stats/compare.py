@@ -56,7 +56,7 @@ from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from killcurve.errors import KillcurveInputError
-from killcurve.fit.curves import CURVE_KEYS, curve_id_expr
+from killcurve.fit.curve_table import CURVE_KEYS, curve_id_expr
 from killcurve.stats.mixed import fit_mixed
 from killcurve.stats.multiplicity import METHODS, adjust_table
 from killcurve.stats.potency import ParallelismMargins, relative_potency

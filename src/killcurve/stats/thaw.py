@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from killcurve.fit.curves import model_values
+from killcurve.fit.curve_table import model_values
 
 #: Columns of ``thaw_retention.csv``.
 RETENTION_COLUMNS = (

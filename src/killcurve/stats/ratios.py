@@ -1,0 +1,125 @@
+"""The preferred ratio of each comparison group, as the forest plot and the report show it.
+
+Each comparison × group (its ``by`` columns: target, stage, cryo, batch) gets
+one row, the first usable estimate in :data:`METHOD_ORDER`: the et50 ratio of
+the mixed model with a lot random intercept (the only interval that carries
+lot-to-lot variation: 96–97 % coverage of the true ratio in
+benchmarks/potency_coverage.py, against under 20 % for the within-assay
+parallel-line intervals), then the parallel-line potency ratio where the curves
+are parallel (``potency_ratio``, only filled when parallelism is
+``equivalent``), then Welch's t on ln et50, Wald from the fits, separate fits.
+
+Kept apart from :mod:`killcurve.figures.forest` so that the report and the figure pack
+pick the rows without importing plotnine and pandas (0.5 s of start-up per job).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+#: (metric, method) in order of preference for a group's plotted row.
+METHOD_ORDER = (
+    ("et50_ratio", "mixedlm_log_et50"),
+    ("potency_ratio", "parallel_line_fieller"),
+    ("potency_ratio", "parallel_line_delta"),
+    ("et50_ratio", "welch_t_log_et50"),
+    ("et50_ratio", "wald_log_et50"),
+    ("et50_ratio_separate", "separate_fits_delta"),
+)
+#: Legend text of each plotted metric.
+METRIC_LABELS = {
+    "potency_ratio": "potency ratio (parallel curves)",
+    "et50_ratio": "et50 ratio",
+    "et50_ratio_separate": "et50 ratio (non-parallel curves)",
+}
+#: Columns that may name a comparison's group, in label order.
+GROUP_COLUMNS = ("target", "stage", "cryo", "batch")
+
+
+def _text(value: float | None) -> str:
+    """A ratio to 2 significant digits (``0.31``, ``1.0``, ``12``), ``–`` when missing.
+
+    >>> _text(0.6), _text(1.0), _text(0.0934), _text(12.4)
+    ('0.60', '1.0', '0.093', '12')
+    """
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if value >= 10 else f"{value:#.2g}".rstrip(".")
+
+
+def forest_rows(comparisons: pl.DataFrame, stages: Sequence[str] = ()) -> pl.DataFrame:
+    """One row per comparison × group: the preferred usable ratio with its interval.
+
+    A row is usable when estimate, lower and upper are all present and positive
+    and its (metric, method) is in :data:`METHOD_ORDER`. Adds ``group`` (the
+    group's values joined by `` · ``, ``all`` when pooled), ``label`` (group,
+    estimate and interval) and ``metric_label``. Groups with no usable row are
+    left out. Columns a table lacks (``method``, ``by`` columns) count as empty.
+    Rows are sorted by comparison and group, stages in the order of ``stages``
+    (the config's process order; other stages after them, by name).
+
+    >>> table = pl.DataFrame({"comparison": ["c", "c"], "target": ["K562", "K562"],
+    ...     "test": "A", "reference": "B", "metric": ["et50_ratio", "potency_ratio"],
+    ...     "method": ["welch_t_log_et50", "parallel_line_delta"],
+    ...     "estimate": [0.8, 0.5], "lower": [0.6, 0.4], "upper": [1.1, 0.62]})
+    >>> forest_rows(table).select("metric", "estimate", "label").row(0)
+    ('potency_ratio', 0.5, 'K562   0.50 (0.40–0.62)')
+    """
+    by = [c for c in GROUP_COLUMNS if c in comparisons.columns]
+    if "method" not in comparisons.columns:
+        comparisons = comparisons.with_columns(pl.lit(None, pl.String).alias("method"))
+    ranks = pl.DataFrame(
+        [(metric, method, i) for i, (metric, method) in enumerate(METHOD_ORDER)],
+        schema={"metric": pl.String, "method": pl.String, "_rank": pl.Int64},
+        orient="row",
+    )
+    # A CSV column with no value at all reads as text: numbers are cast, not assumed.
+    numeric = [
+        c
+        for c in ("estimate", "lower", "upper", "p_value", "p_adjusted")
+        if c in comparisons.columns
+    ]
+    comparisons = comparisons.with_columns(pl.col(numeric).cast(pl.Float64, strict=False))
+    positive = [pl.col(c).is_not_null() & (pl.col(c) > 0) for c in ("estimate", "lower", "upper")]
+    keys = ["comparison", *by]
+    best = (
+        comparisons.with_columns(pl.col(by).cast(pl.String))
+        .filter(pl.all_horizontal(positive))
+        .join(ranks, on=["metric", "method"], how="inner")
+        .sort("_rank", maintain_order=True)
+        .group_by(keys, maintain_order=True)
+        .first()
+        .drop("_rank")
+    )
+    if "stage" in by:
+        rank = {name: i for i, name in enumerate(stages)}
+        best = best.with_columns(
+            pl.col("stage")
+            .replace_strict(rank, default=len(rank), return_dtype=pl.Int64)
+            .alias("_stage")
+        )
+    order = [c if c != "stage" else "_stage" for c in keys] + (["stage"] if "stage" in by else [])
+    best = best.sort(order, nulls_last=True).drop("_stage", strict=False)
+    group = (
+        [
+            " · ".join(str(v) for v in values if v is not None) or "all"
+            for values in best.select(by).iter_rows()
+        ]
+        if by
+        else ["all"] * best.height
+    )
+    label = [
+        f"{g}   {_text(e)} ({_text(lo)}–{_text(hi)})"
+        for g, (e, lo, hi) in zip(
+            group, best.select("estimate", "lower", "upper").iter_rows(), strict=True
+        )
+    ]
+    return best.with_columns(
+        pl.Series("group", group, pl.String),
+        pl.Series("label", label, pl.String),
+        pl.col("metric")
+        .replace_strict(METRIC_LABELS, return_dtype=pl.String)
+        .alias("metric_label"),
+    )

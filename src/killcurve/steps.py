@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,55 +255,81 @@ def viability(
     write_csv(product_viability(lots, ci_level), products_out)
 
 
-def plot_curves(
-    wells: Path, curves: Path, slug: str, pdf: Path, png: Path, order: Sequence[str]
-) -> None:
-    """Lysis-vs-E:T figure of the target whose :func:`target_slug` is ``slug``."""
+@dataclass(frozen=True)
+class TargetData:
+    """What a target's two figures are drawn from, read once: the study's fitted curves
+    (all targets: colours and model), the target's own curves and used wells, the axis."""
+
+    fits: pl.DataFrame
+    axis: Axis
+    target: str
+    curves: pl.DataFrame
+    points: pl.DataFrame
+
+    @classmethod
+    def read(cls, wells: Path, curves: Path, slug: str) -> TargetData:
+        """The target whose :func:`target_slug` is ``slug`` from the study's tables."""
+        fits, axis = read_curves(curves)
+        target = {target_slug(t): t for t in fits["target"].unique().to_list()}.get(slug)
+        of_target = pl.col("target") == target
+        return cls(
+            fits, axis, target, fits.filter(of_target), read_points(wells, axis).filter(of_target)
+        )
+
+    def memo_parts(self, slug: str, order: Sequence[str]) -> list[pl.DataFrame | str]:
+        """Everything the figures depend on (:func:`killcurve.memo.memo_key`): the target's
+        curves and points, the study's products (colours), model, axis, product order."""
+        return [
+            self.curves,
+            self.points,
+            "\n".join(sorted(self.fits["product"].unique().to_list())),
+            self.fits["model"][0] if self.fits.height else "",
+            f"{self.axis.variable} {self.axis.unit}",
+            "\n".join(order),
+            slug,
+        ]
+
+
+def _panel_height(n_panels: int) -> float:
+    """Figure height (inches) for ``n_panels`` facets in rows of three."""
+    return 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
+
+
+def plot_curves(data: TargetData, pdf: Path, png: Path, order: Sequence[str]) -> None:
+    """Lysis-vs-E:T figure of one target (:func:`killcurve.figures.curves.plot_target_curves`)."""
     from killcurve.figures.curves import by_product, plot_target_curves, replicate_means
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
     from killcurve.fit.curve_table import curve_grid, model_label
 
-    fits, axis = read_curves(curves)
-    well_table = read_points(wells, axis)
-    targets = {target_slug(t): t for t in fits["target"].unique().to_list()}
-    target = targets[slug]
-    colours = product_colours(fits["product"].unique().to_list(), order)
-    label = model_label(fits["model"][0])
-    means = replicate_means(well_table)
-    of_target = fits.filter(pl.col("target") == target)
-    per_product = by_product(of_target)
+    colours = product_colours(data.fits["product"].unique().to_list(), order)
+    per_product = by_product(data.curves)
     plot = plot_target_curves(
-        means, curve_grid(fits), target, colours, order, label, axis.label, axis.short,
-        per_product,
+        replicate_means(data.points), curve_grid(data.curves), data.target, colours, order,
+        model_label(data.fits["model"][0]), data.axis.label, data.axis.short, per_product,
     )  # fmt: skip
     panels = ["product"] if per_product else ["stage", "cryo"]
-    n_panels = of_target.select(panels).n_unique()
-    height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
+    height = _panel_height(data.curves.select(panels).n_unique())
     save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
     os.replace(tmp_pdf, pdf)
     os.replace(tmp_png, png)
 
 
-def plot_residuals(
-    wells: Path, curves: Path, slug: str, pdf: Path, png: Path, order: Sequence[str]
-) -> None:
-    """Residual-diagnostics figure of the target whose :func:`target_slug` is ``slug``."""
+def plot_residuals(data: TargetData, pdf: Path, png: Path, order: Sequence[str]) -> None:
+    """Residual-diagnostics figure of one target (:mod:`killcurve.figures.residuals`)."""
     from killcurve.figures.residuals import plot_residuals as residual_plot
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
     from killcurve.fit.curve_table import curve_residuals, model_label
 
-    fits, axis = read_curves(curves)
-    target = {target_slug(t): t for t in fits["target"].unique().to_list()}[slug]
-    residuals = curve_residuals(read_points(wells, axis), fits)
-    colours = product_colours(fits["product"].unique().to_list(), order)
-    n_panels = fits.filter(pl.col("target") == target).select("stage", "cryo").n_unique()
-    height = 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
+    residuals = curve_residuals(data.points, data.curves)
+    colours = product_colours(data.fits["product"].unique().to_list(), order)
+    model = model_label(data.fits["model"][0])
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
+    height = _panel_height(data.curves.select("stage", "cryo").n_unique())
     save_figure(
-        residual_plot(residuals, target, colours, order, model_label(fits["model"][0]), axis.label),
+        residual_plot(residuals, data.target, colours, order, model, data.axis.label),
         tmp_pdf,
         tmp_png,
         DOUBLE_COLUMN_IN,
@@ -325,17 +351,17 @@ def plot_target_figures(
     cache: Path | None = None,
 ) -> bool:
     """Both figures of the target whose :func:`target_slug` is ``slug``, in one process (one
-    import of plotnine): lysis vs E:T (:func:`plot_curves`) and residuals
-    (:func:`plot_residuals`).
+    import of plotnine, the tables read once): lysis vs E:T (:func:`plot_curves`) and
+    residuals (:func:`plot_residuals`).
 
     With ``cache`` (a directory), figures drawn from the same data as last time are
     copied from it (:func:`killcurve.memo.memoised`); returns True when they were.
     """
-    shared = {"wells": wells, "curves": curves, "slug": slug, "order": order}
+    data = TargetData.read(wells, curves, slug)
 
     def make() -> None:
-        plot_curves(pdf=curves_pdf, png=curves_png, **shared)
-        plot_residuals(pdf=residuals_pdf, png=residuals_png, **shared)
+        plot_curves(data, curves_pdf, curves_png, order)
+        plot_residuals(data, residuals_pdf, residuals_png, order)
 
     if cache is None:
         make()
@@ -348,30 +374,11 @@ def plot_target_figures(
         "residuals.pdf": residuals_pdf,
         "residuals.png": residuals_png,
     }
-    key = memo_key(_target_figure_data(wells, curves, slug, order))
+    key = memo_key(data.memo_parts(slug, order))
     reused = memoised(Path(cache) / "target_figures" / slug, key, outputs, make)
     if reused:
         sys.stderr.write(f"killcurve: figures of target {slug} unchanged, copied from {cache}\n")
     return reused
-
-
-def _target_figure_data(
-    wells: Path, curves: Path, slug: str, order: Sequence[str]
-) -> list[pl.DataFrame | str]:
-    """What a target's figures are drawn from: its curves and fitted points, the study's
-    products (colours), the model, the axis and the product order."""
-    fits, axis = read_curves(curves)
-    products = sorted(fits["product"].unique().to_list())
-    target = {target_slug(t): t for t in fits["target"].unique().to_list()}.get(slug)
-    return [
-        fits.filter(pl.col("target") == target),
-        read_points(wells, axis).filter(pl.col("target") == target),
-        "\n".join(products),
-        fits["model"][0] if fits.height else "",
-        f"{axis.variable} {axis.unit}",
-        "\n".join(order),
-        slug,
-    ]
 
 
 def _draw_maps(

@@ -37,7 +37,7 @@ def replicate_means(wells: pl.DataFrame) -> pl.DataFrame:
             pl.col("pct_lysis").std().fill_null(0.0).alias("sd"),
             pl.len().alias("n"),
         )
-        .sort("product", "lot", "et_ratio")
+        .sort("product", "lot", "target", "stage", "cryo", "batch", "et_ratio", nulls_last=True)
     )
 
 

@@ -146,3 +146,45 @@ def test_maps_gathered_from_chunks_show_duplicates_across_chunks(duplicated_stud
     assert (out / "plates" / f"{second}.png").read_bytes() == (
         out / "1.plates" / f"{second}.png"
     ).read_bytes()
+
+
+def test_chunk_maps_reuse_unchanged_plates_pngs_byte_for_byte(tmp_path: Path, monkeypatch) -> None:
+    wells = [
+        plate("P1", [5.0, 7.0, 1.0, 11.0], [False, False, False, False]),
+        plate("P2", [3.0, 9.0, 2.0, 12.0], [False, True, False, False]),
+        plate("P3", [4.0, 6.0, 1.0, 10.0], [False, False, False, False]),
+    ]
+    rendered: list[int] = []
+    pixels = PlateMapCanvas.pixels
+
+    def counted(self, dpi):
+        rendered.append(dpi)
+        return pixels(self, dpi)
+
+    monkeypatch.setattr(PlateMapCanvas, "pixels", counted)
+
+    def draw(tables: list[pl.DataFrame], name: str, cache: Path | None) -> Path:
+        table = pl.concat(tables)
+        table.write_parquet(tmp_path / f"{name}.wells.parquet")
+        qc = pl.DataFrame({"plate_id": ["P1", "P2", "P3"], "reasons": ["", "", ""], "pass": True})
+        qc.write_parquet(tmp_path / f"{name}.qc.parquet")
+        steps.plot_chunk_maps(
+            tmp_path / f"{name}.wells.parquet", tmp_path / f"{name}.qc.parquet",
+            tmp_path / name, tmp_path / f"{name}.pdf", exclude_failed=False, dpi=40,
+            cache=cache,
+        )  # fmt: skip
+        return tmp_path / name
+
+    cache = tmp_path / "cache"
+    draw(wells, "first", cache)
+    assert len(rendered) == 3
+    # P2 changes: only its PNG is rendered again; the others come from the cache.
+    changed = [wells[0], plate("P2", [3.0, 8.0, 2.0, 12.0], [False, True, False, False]), wells[2]]
+    again = draw(changed, "again", cache)
+    assert len(rendered) == 4
+    fresh = draw(changed, "fresh", None)
+    for name in ("P1.png", "P2.png", "P3.png"):
+        assert (again / name).read_bytes() == (fresh / name).read_bytes(), name
+    assert (tmp_path / "again.pdf").read_bytes() == (tmp_path / "fresh.pdf").read_bytes()
+    # The first P2 differs from the changed one: the cache did not hand back a stale map.
+    assert (tmp_path / "first/P2.png").read_bytes() != (again / "P2.png").read_bytes()

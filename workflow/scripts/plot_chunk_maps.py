@@ -10,4 +10,5 @@ run(
     png_dir=Path(snakemake.output.png),
     pdf=Path(snakemake.output.pdf),
     exclude_failed=snakemake.params.exclude_failed,
+    cache=Path(snakemake.params.cache),
 )

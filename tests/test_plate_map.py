@@ -188,3 +188,44 @@ def test_chunk_maps_reuse_unchanged_plates_pngs_byte_for_byte(tmp_path: Path, mo
     assert (tmp_path / "again.pdf").read_bytes() == (tmp_path / "fresh.pdf").read_bytes()
     # The first P2 differs from the changed one: the cache did not hand back a stale map.
     assert (tmp_path / "first/P2.png").read_bytes() != (again / "P2.png").read_bytes()
+
+
+def test_maps_cross_out_rout_outliers_marked_after_the_merge(duplicated_study) -> None:
+    import yaml
+
+    study, rows = duplicated_study
+    out = study / "results"
+    qc = {"exclude_failed_plates": True}
+    for n, chunk in ((1, rows[:2]), (2, rows[2:])):
+        steps.collect_chunk(chunk, study, out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", qc)
+        steps.plot_chunk_maps(
+            out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", out / f"{n}.plates",
+            out / f"{n}.pdf", dpi=30,
+        )  # fmt: skip
+    fit = yaml.safe_load((study / "config/config.yaml").read_text())["fit"]
+    fit["outliers"] = {"method": "rout", "q": 0.01}
+    chunks = [out / "1.wells.parquet", out / "2.wells.parquet"]
+    chunk_qc = [out / "1.qc.parquet", out / "2.qc.parquet"]
+    steps.merge_wells(chunks, chunk_qc, out / "wells.parquet", out / "plate_qc.csv", qc, None, fit)
+    wells = pl.read_parquet(out / "wells.parquet")
+    outliers = wells.filter(pl.col("exclusion_reason").str.contains("outlier"))
+    with_outliers = set(outliers["plate_id"].to_list())
+    assert with_outliers, "ROUT found no outlier on these plates: the test checks nothing"
+    steps.plot_plate_maps(
+        [out / "1.plates", out / "2.plates"], [out / "1.pdf", out / "2.pdf"], chunk_qc,
+        out / "wells.parquet", out / "plate_qc.csv", out / "plates", out / "plate_maps.pdf",
+        dpi=30, chunk_wells=chunks,
+    )  # fmt: skip
+    final = dict(steps._map_reasons(pl.read_csv(out / "plate_qc.csv", infer_schema_length=None)))
+    fresh = out / "fresh"
+    fresh.mkdir()
+    steps._draw_maps(wells, list(final.items()), fresh, 30)
+    for row in rows:
+        plate_id = row["plate_id"]
+        png = (out / "plates" / f"{plate_id}.png").read_bytes()
+        # every map shows the study's exclusions: what a drawing from wells.parquet shows
+        assert png == (fresh / f"{plate_id}.png").read_bytes(), plate_id
+        chunk = "1" if row in rows[:2] else "2"
+        drawn_in_chunk = (out / f"{chunk}.plates" / f"{plate_id}.png").read_bytes()
+        if plate_id in with_outliers:
+            assert png != drawn_in_chunk, f"{plate_id}: outliers not crossed out"

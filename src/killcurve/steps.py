@@ -477,12 +477,17 @@ def plot_plate_maps(
     png_dir: Path,
     pdf: Path,
     dpi: int = 150,
+    chunk_wells: Sequence[Path] = (),
+    exclude_failed: bool = True,
 ) -> None:
     """Plate maps of every plate: one PNG each in ``png_dir`` and all pages, in plate order,
     in one PDF, gathered from the chunks' maps (:func:`plot_chunk_maps`).
 
-    A plate whose QC reasons in the study (``qc``) differ from its chunk's (duplicated
-    data across chunks, see :mod:`killcurve.chunks`) is drawn again from ``wells``.
+    A plate is drawn again from the study's ``wells`` when its map would differ from its
+    chunk's: its QC reasons in the study (``qc``) differ (duplicated data across chunks,
+    see :mod:`killcurve.chunks`), or the study excludes other wells than its chunk's map
+    crossed out (ROUT outliers, marked after the merge; the chunk's map drew
+    ``chunk_wells`` with failed plates' samples excluded when ``exclude_failed``).
     """
     import io
 
@@ -501,7 +506,8 @@ def plot_plate_maps(
     if tmp_dir.exists():
         shutil.rmtree(tmp_dir)
     tmp_dir.mkdir(parents=True)
-    stale = [(plate, why) for plate, why in final if source[plate][2] != why]
+    moved = _exclusions_moved(wells, chunk_wells, chunk_qc, exclude_failed)
+    stale = [(plate, why) for plate, why in final if source[plate][2] != why or plate in moved]
     if stale:
         table = pl.scan_parquet(wells).filter(pl.col("plate_id").is_in([p for p, _ in stale]))
         opened.append(pikepdf.open(io.BytesIO(_draw_maps(table.collect(), stale, tmp_dir, dpi))))
@@ -522,6 +528,29 @@ def plot_plate_maps(
     if Path(png_dir).exists():
         shutil.rmtree(png_dir)
     os.replace(tmp_dir, png_dir)
+
+
+def _exclusions_moved(
+    wells: Path, chunk_wells: Sequence[Path], chunk_qc: Sequence[Path], exclude_failed: bool
+) -> set[str]:
+    """Plates whose excluded wells in the study table differ from those their chunk's map
+    crossed out (:func:`plot_chunk_maps`: the chunk's wells, failed plates' samples
+    excluded when ``exclude_failed``)."""
+    from killcurve.assay.qc import exclude_failed_plates
+
+    if not chunk_wells:
+        return set()
+    keys = ["plate_id", "row", "col"]
+    drawn = []
+    for table_path, qc_path in zip(chunk_wells, chunk_qc, strict=True):
+        table = pl.read_parquet(table_path)
+        if exclude_failed:
+            table = exclude_failed_plates(table, pl.read_parquet(qc_path))
+        drawn.append(table.select(*keys, "excluded"))
+    study = pl.read_parquet(wells, columns=[*keys, "excluded"])
+    both = study.join(pl.concat(drawn), on=keys, how="full", suffix="_drawn", coalesce=True)
+    differs = both.filter(pl.col("excluded").ne_missing(pl.col("excluded_drawn")))
+    return set(differs["plate_id"].to_list())
 
 
 def _read_optional(path: Path | None) -> pl.DataFrame | None:

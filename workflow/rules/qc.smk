@@ -27,6 +27,8 @@ rule plot_plate_maps:
         png=expand("results/chunks/{chunk}.plates", chunk=CHUNKS),
         pdf=expand("results/chunks/{chunk}.plate_maps.pdf", chunk=CHUNKS),
         chunk_qc=expand("results/chunks/{chunk}.plate_qc.parquet", chunk=CHUNKS),
+        # what each chunk's maps crossed out, against the study's exclusions (ROUT outliers)
+        chunk_wells=expand("results/chunks/{chunk}.wells.parquet", chunk=CHUNKS),
         wells="results/tables/wells.parquet",
         qc="results/tables/plate_qc.csv",
     output:
@@ -40,5 +42,6 @@ rule plot_plate_maps:
         "../envs/killcurve.yaml"
     params:
         code=CODE_VERSION,
+        exclude_failed=config["qc"].get("exclude_failed_plates", True),
     script:
         "../scripts/plot_plate_maps.py"

@@ -6,8 +6,10 @@ import hashlib
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from killcurve import steps
+from killcurve.errors import KillcurveInputError
 from killcurve.memo import memo_key, memoised
 
 
@@ -90,6 +92,10 @@ def test_target_figures_are_copied_only_while_their_target_data_is_unchanged(
     ).write_parquet(moved)
     assert steps.plot_target_figures(curves=moved, **args, **out) is False
     assert _digest(out["curves_pdf"]) != first["curves_pdf"]
+
+    # A target the curves no longer hold is an error naming it, not an empty figure.
+    with pytest.raises(KillcurveInputError, match="no target named 'H82'"):
+        steps.plot_target_figures(curves=curves, **{**args, "slug": "H82"}, **out)
 
 
 def test_report_with_screen_copies_is_the_same_page(small_run: Path, tmp_path: Path) -> None:

@@ -271,6 +271,11 @@ class TargetData:
         """The target whose :func:`target_slug` is ``slug`` from the study's tables."""
         fits, axis = read_curves(curves)
         target = {target_slug(t): t for t in fits["target"].unique().to_list()}.get(slug)
+        if target is None:
+            raise KillcurveInputError(
+                f"{curves}: no target named {slug!r} (as a file name) among the fitted curves. "
+                "Run the workflow again so that the figures follow the current curves."
+            )
         of_target = pl.col("target") == target
         return cls(
             fits, axis, target, fits.filter(of_target), read_points(wells, axis).filter(of_target)

@@ -199,3 +199,26 @@ def test_comparison_groups_are_recomputed_only_where_their_data_changed(
     compare_products(fits, config["comparisons"], moved, memo=memo)
     recomputed = computed[n_groups:]
     assert recomputed and all("SHP-77" in name for name in recomputed)
+
+
+def test_figure_keys_follow_the_users_matplotlibrc(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def digest(rc: str | None) -> str:
+        env = dict(os.environ)
+        if rc is not None:
+            (tmp_path / "matplotlibrc").write_text(rc)
+            env["MATPLOTLIBRC"] = str(tmp_path / "matplotlibrc")
+        probe = "from killcurve.memo import style_digest; print(style_digest())"
+        return subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    default = digest(None)
+    assert len(default) == 64 and digest(None) == default
+    # A setting that changes how figures look changes the key, so they are drawn again.
+    assert digest("lines.linewidth: 3\n") != default
+    # The backend does not change a saved file: it is left out.
+    assert digest("backend: pdf\n") == default

@@ -11,6 +11,9 @@ covers that content, the job's parameters, killcurve's own source files and
 the versions of the libraries that compute and draw, so a copy is byte for
 byte what the job would write now (the figures are deterministic: tested).
 
+Figure keys also cover matplotlib's settings (:func:`style_digest`), so a changed
+``matplotlibrc`` redraws them; installed font files are not covered.
+
 The cache lives in ``results/.cache/<name>/`` and keeps one entry per name
 (the last one made); deleting it is always safe.
 """
@@ -51,6 +54,20 @@ def code_digest() -> str:
         except metadata.PackageNotFoundError:
             digest.update(f"{name}=absent".encode())
     return digest.hexdigest()
+
+
+@cache
+def style_digest() -> str:
+    """SHA-256 of matplotlib's settings in force (``rcParams`` but the backend).
+
+    Part of every figure's key: a user's ``matplotlibrc`` can change what a figure looks
+    like without a change to killcurve or the data, and then the figure is drawn again.
+    Imports matplotlib, so only figure steps call it.
+    """
+    import matplotlib
+
+    settings = sorted((k, repr(v)) for k, v in matplotlib.rcParams.items() if k != "backend")
+    return hashlib.sha256(repr(settings).encode()).hexdigest()
 
 
 def frame_bytes(frame: pl.DataFrame) -> bytes:

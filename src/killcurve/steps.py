@@ -371,7 +371,7 @@ def plot_target_figures(
     if cache is None:
         make()
         return False
-    from killcurve.memo import memo_key, memoised
+    from killcurve.memo import memo_key, memoised, style_digest
 
     outputs = {
         "curves.pdf": curves_pdf,
@@ -379,7 +379,7 @@ def plot_target_figures(
         "residuals.pdf": residuals_pdf,
         "residuals.png": residuals_png,
     }
-    key = memo_key(data.memo_parts(slug, order))
+    key = memo_key([*data.memo_parts(slug, order), style_digest()])
     reused = memoised(Path(cache) / "target_figures" / slug, key, outputs, make)
     if reused:
         sys.stderr.write(f"killcurve: figures of target {slug} unchanged, copied from {cache}\n")
@@ -410,9 +410,10 @@ def _draw_maps(
 
     from killcurve.figures.plate_map import MAP_RC, PlateMapCanvas, plate_map_data
     from killcurve.figures.save import PDF_METADATA, PNG_METADATA
-    from killcurve.memo import memo_key, memoised
+    from killcurve.memo import memo_key, memoised, style_digest
 
     plates = wells.partition_by("plate_id", as_dict=True, maintain_order=True)
+    style = style_digest() if cache is not None else ""  # the settings outside MAP_RC
     canvases: dict[tuple[int, int], PlateMapCanvas] = {}
     buffer = io.BytesIO()
     with matplotlib.rc_context(MAP_RC), PdfPages(buffer, metadata=PDF_METADATA) as pages:
@@ -432,7 +433,7 @@ def _draw_maps(
             if cache is None:
                 draw_png()
             else:
-                key = memo_key([plates[(plate,)], why, str(dpi), plate])
+                key = memo_key([plates[(plate,)], why, str(dpi), plate, style])
                 memoised(Path(cache) / "plate_maps" / plate, key, {"map.png": png}, draw_png)
             pages.savefig(figure)
     for canvas in canvases.values():
@@ -617,7 +618,7 @@ def plot_dossier(
     if cache is None:
         make()
         return False
-    from killcurve.memo import memo_key, memoised
+    from killcurve.memo import memo_key, memoised, style_digest
 
     # The rows each figure draws (the stages figure: the curves' stage, lot and et50 columns,
     # which stage_lots averages; read here without importing the plotting modules).
@@ -633,6 +634,7 @@ def plot_dossier(
             *(t if t is not None else "absent" for t in drawn_from),
             figure,
             json.dumps([settings, products, list(order)], sort_keys=True, default=str),
+            style_digest(),
         ]
     )
     return memoised(

@@ -104,16 +104,21 @@ def duplicated_study(tmp_path: Path) -> tuple[Path, list[dict[str, str]]]:
     return study, rows
 
 
-def test_maps_gathered_from_chunks_show_duplicates_across_chunks(duplicated_study) -> None:
-    study, rows = duplicated_study
-    out = study / "results"
-    qc = {"exclude_failed_plates": True}
+def _chunks_with_maps(study: Path, rows: list[dict[str, str]], out: Path, qc: dict) -> None:
+    """Plates 1–2 and 3–4 of ``rows`` read as chunks 1 and 2 into ``out``, maps at 30 dpi."""
     for n, chunk in ((1, rows[:2]), (2, rows[2:])):
         steps.collect_chunk(chunk, study, out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", qc)
         steps.plot_chunk_maps(
             out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", out / f"{n}.plates",
             out / f"{n}.pdf", dpi=30,
         )  # fmt: skip
+
+
+def test_maps_gathered_from_chunks_show_duplicates_across_chunks(duplicated_study) -> None:
+    study, rows = duplicated_study
+    out = study / "results"
+    qc = {"exclude_failed_plates": True}
+    _chunks_with_maps(study, rows, out, qc)
     steps.merge_wells(
         [out / "1.wells.parquet", out / "2.wells.parquet"],
         [out / "1.qc.parquet", out / "2.qc.parquet"],
@@ -196,12 +201,7 @@ def test_maps_cross_out_rout_outliers_marked_after_the_merge(duplicated_study) -
     study, rows = duplicated_study
     out = study / "results"
     qc = {"exclude_failed_plates": True}
-    for n, chunk in ((1, rows[:2]), (2, rows[2:])):
-        steps.collect_chunk(chunk, study, out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", qc)
-        steps.plot_chunk_maps(
-            out / f"{n}.wells.parquet", out / f"{n}.qc.parquet", out / f"{n}.plates",
-            out / f"{n}.pdf", dpi=30,
-        )  # fmt: skip
+    _chunks_with_maps(study, rows, out, qc)
     fit = yaml.safe_load((study / "config/config.yaml").read_text())["fit"]
     fit["outliers"] = {"method": "rout", "q": 0.01}
     chunks = [out / "1.wells.parquet", out / "2.wells.parquet"]

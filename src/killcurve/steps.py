@@ -446,6 +446,14 @@ def _map_reasons(qc: pl.DataFrame) -> list[tuple[str, str]]:
     return list(qc.select("plate_id", pl.col("reasons").fill_null("")).iter_rows())
 
 
+def _chunk_map_wells(wells: pl.DataFrame, qc: pl.DataFrame, exclude_failed: bool) -> pl.DataFrame:
+    """The wells a chunk's maps show: its wells, failed plates' (``qc``) sample wells
+    excluded when ``exclude_failed``."""
+    from killcurve.assay.qc import exclude_failed_plates
+
+    return exclude_failed_plates(wells, qc) if exclude_failed else wells
+
+
 def plot_chunk_maps(
     wells: Path,
     qc: Path,
@@ -458,11 +466,8 @@ def plot_chunk_maps(
     """Plate maps of one chunk's plates (from :func:`collect_chunk`'s tables; failed plates'
     sample wells crossed out when ``exclude_failed``): a PNG each in ``png_dir``, one PDF.
     ``cache``: where unchanged plates' PNGs are reused from (see :func:`_draw_maps`)."""
-    from killcurve.assay.qc import exclude_failed_plates
-
-    table, qc_table = pl.read_parquet(wells), pl.read_parquet(qc)
-    if exclude_failed:
-        table = exclude_failed_plates(table, qc_table)
+    qc_table = pl.read_parquet(qc)
+    table = _chunk_map_wells(pl.read_parquet(wells), qc_table, exclude_failed)
     tmp_dir = _partial(Path(png_dir))
     if tmp_dir.exists():
         shutil.rmtree(tmp_dir)
@@ -500,19 +505,18 @@ def plot_plate_maps(
     import pikepdf
 
     final = _map_reasons(pl.read_csv(qc, infer_schema_length=None))
+    chunk_tables = [pl.read_parquet(chunk) for chunk in chunk_qc]
     source: dict[str, tuple[Path, Any, str]] = {}
     opened = []
-    for png, chunk_pdf, chunk in zip(chunk_pngs, chunk_pdfs, chunk_qc, strict=True):
+    for png, chunk_pdf, chunk in zip(chunk_pngs, chunk_pdfs, chunk_tables, strict=True):
         opened.append(pikepdf.open(chunk_pdf))
-        for page, (plate, why) in zip(
-            opened[-1].pages, _map_reasons(pl.read_parquet(chunk)), strict=True
-        ):
+        for page, (plate, why) in zip(opened[-1].pages, _map_reasons(chunk), strict=True):
             source[plate] = (Path(png), page, why)
     tmp_dir = _partial(Path(png_dir))
     if tmp_dir.exists():
         shutil.rmtree(tmp_dir)
     tmp_dir.mkdir(parents=True)
-    moved = _exclusions_moved(wells, chunk_wells, chunk_qc, exclude_failed)
+    moved = _exclusions_moved(wells, chunk_wells, chunk_tables, exclude_failed)
     stale = [(plate, why) for plate, why in final if source[plate][2] != why or plate in moved]
     if stale:
         table = pl.scan_parquet(wells).filter(pl.col("plate_id").is_in([p for p, _ in stale]))
@@ -537,22 +541,17 @@ def plot_plate_maps(
 
 
 def _exclusions_moved(
-    wells: Path, chunk_wells: Sequence[Path], chunk_qc: Sequence[Path], exclude_failed: bool
+    wells: Path, chunk_wells: Sequence[Path], chunk_qc: Sequence[pl.DataFrame], exclude_failed: bool
 ) -> set[str]:
     """Plates whose excluded wells in the study table differ from those their chunk's map
-    crossed out (:func:`plot_chunk_maps`: the chunk's wells, failed plates' samples
-    excluded when ``exclude_failed``)."""
-    from killcurve.assay.qc import exclude_failed_plates
-
+    crossed out (:func:`_chunk_map_wells` of each chunk's wells and QC table)."""
     if not chunk_wells:
         return set()
     keys = ["plate_id", "row", "col"]
-    drawn = []
-    for table_path, qc_path in zip(chunk_wells, chunk_qc, strict=True):
-        table = pl.read_parquet(table_path)
-        if exclude_failed:
-            table = exclude_failed_plates(table, pl.read_parquet(qc_path))
-        drawn.append(table.select(*keys, "excluded"))
+    drawn = [
+        _chunk_map_wells(pl.read_parquet(path), table, exclude_failed).select(*keys, "excluded")
+        for path, table in zip(chunk_wells, chunk_qc, strict=True)
+    ]
     study = pl.read_parquet(wells, columns=[*keys, "excluded"])
     both = study.join(pl.concat(drawn), on=keys, how="full", suffix="_drawn", coalesce=True)
     differs = both.filter(pl.col("excluded").ne_missing(pl.col("excluded_drawn")))

@@ -226,6 +226,25 @@ def retention(curves: Path, thaw: dict[str, Any], csv_out: Path) -> None:
     write_csv(axis.public_table(table), csv_out)
 
 
+def statistics(
+    curves: Path,
+    comparisons: Sequence[dict[str, Any]],
+    stages: Sequence[str],
+    thaw: dict[str, Any],
+    comparisons_out: Path,
+    trend_out: Path,
+    retention_out: Path,
+    wells: Path | None = None,
+    cache: Path | None = None,
+) -> None:
+    """The study-level tables in one process: ``comparisons.csv`` (:func:`compare`, with
+    ``wells`` and ``cache``), ``stage_trend.csv`` (:func:`trend`) and
+    ``thaw_retention.csv`` (:func:`retention`)."""
+    compare(curves, comparisons, comparisons_out, wells, cache)
+    trend(curves, stages, trend_out)
+    retention(curves, thaw, retention_out)
+
+
 def viability(
     samplesheet: Path,
     study_dir: Path,

@@ -1,58 +1,29 @@
-# First after the fit: it heads the longest chain (comparisons -> forest plot -> report and
-# figure pack), which otherwise waited behind the figure jobs.
-rule compare_products:
+# The study-level statistics in one job: comparisons, stage trend and thaw retention all read
+# only the fitted curves (and the wells), and as one process they load statsmodels and the
+# curves once (three jobs cost ~2 CPU-s more in a one-plate rerun of 1,000 plates). First
+# after the fit: it heads the longest chain (comparisons -> forest plot -> report and figure
+# pack), which otherwise waited behind the figure jobs.
+rule study_statistics:
     input:
         curves="results/tables/curves.parquet",
         wells="results/tables/wells.parquet",
     output:
-        csv="results/tables/comparisons.csv",
+        comparisons="results/tables/comparisons.csv",
+        trend="results/tables/stage_trend.csv",
+        retention="results/tables/thaw_retention.csv",
     log:
-        "logs/compare_products.log",
+        "logs/study_statistics.log",
     benchmark:
-        "logs/benchmarks/compare_products.tsv"
+        "logs/benchmarks/study_statistics.tsv"
     priority: 2
     conda:
         "../envs/killcurve.yaml"
     params:
         code=CODE_VERSION,
         comparisons=config["comparisons"],
+        stages=config["stages"],
+        thaw=config["thaw"],
         # Rows of comparison groups whose curves and wells did not change (killcurve.memo).
         cache=MEMO_CACHE,
     script:
-        "../scripts/compare_products.py"
-
-
-rule stage_trend:
-    input:
-        curves="results/tables/curves.parquet",
-    output:
-        csv="results/tables/stage_trend.csv",
-    log:
-        "logs/stage_trend.log",
-    benchmark:
-        "logs/benchmarks/stage_trend.tsv"
-    conda:
-        "../envs/killcurve.yaml"
-    params:
-        code=CODE_VERSION,
-        stages=config["stages"],
-    script:
-        "../scripts/stage_trend.py"
-
-
-rule thaw_retention:
-    input:
-        curves="results/tables/curves.parquet",
-    output:
-        csv="results/tables/thaw_retention.csv",
-    log:
-        "logs/thaw_retention.log",
-    benchmark:
-        "logs/benchmarks/thaw_retention.tsv"
-    conda:
-        "../envs/killcurve.yaml"
-    params:
-        code=CODE_VERSION,
-        thaw=config["thaw"],
-    script:
-        "../scripts/thaw_retention.py"
+        "../scripts/study_statistics.py"

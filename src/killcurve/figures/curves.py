@@ -18,6 +18,7 @@ from plotnine import (
     scale_x_log10,
 )
 
+from killcurve.figures.frames import plot_frame
 from killcurve.figures.paths import broken_paths
 from killcurve.figures.theme import theme_killcurve
 
@@ -84,13 +85,15 @@ def plot_target_curves(
     state (per product with ``per_product``, see :func:`by_product`); colour =
     product, one line per lot.
     """
-    pts = _panel(means.filter(pl.col("target") == target), per_product).to_pandas()
-    lines = broken_paths(
-        _panel(grid.filter(pl.col("target") == target), per_product).sort("et_ratio"),
-        ["panel", "product"],
-        "curve",
-        "pct_lysis",
-    ).to_pandas()
+    pts = plot_frame(_panel(means.filter(pl.col("target") == target), per_product))
+    lines = plot_frame(
+        broken_paths(
+            _panel(grid.filter(pl.col("target") == target), per_product).sort("et_ratio"),
+            ["panel", "product"],
+            "curve",
+            "pct_lysis",
+        )
+    )
     plot = ggplot()
     if len(lines):
         plot += geom_path(

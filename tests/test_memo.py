@@ -98,6 +98,54 @@ def test_target_figures_are_copied_only_while_their_target_data_is_unchanged(
         steps.plot_target_figures(curves=curves, **{**args, "slug": "H82"}, **out)
 
 
+def test_figure_jobs_leave_the_report_its_screen_copies(
+    small_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure job with a cache scales each PNG for the report from the pixels it drew;
+    the report then copies that (no decoding), the bytes it would make from the PNG."""
+    from PIL import Image
+
+    from killcurve.report.html import MAX_WIDTH_PX, screen_png
+
+    tables = small_run / "results/tables"
+    out = {
+        name: tmp_path / f"K562_{name}.{name[-3:]}" for name in ("c_pdf", "c_png", "r_pdf", "r_png")
+    }
+    cache = tmp_path / "cache"
+    steps.plot_target_figures(
+        tables / "wells.parquet", tables / "curves.parquet", "K562", out["c_pdf"], out["c_png"],
+        out["r_pdf"], out["r_png"], ["NEUK203-13", "NEUK200-13"], cache,
+    )  # fmt: skip
+    copies = {name: cache / "screen" / out[name].name for name in ("c_png", "r_png")}
+    for name, copy in copies.items():
+        assert copy.read_bytes() == screen_png(out[name])
+        assert Image.open(copy).width == MAX_WIDTH_PX < Image.open(out[name]).width
+    monkeypatch.setattr("killcurve.report.html.screen_png", lambda *_: pytest.fail("decoded"))
+    assert steps._screen_copy(out["c_png"], cache) == copies["c_png"]
+
+
+def test_screen_copies_of_opaque_figures_are_scaled_as_rgb() -> None:
+    """Dropping a constant 255 alpha before Lanczos changes no pixel (Pillow premultiplies
+    by alpha), only the time and the file; a figure with transparency keeps its alpha."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from killcurve.report.html import scaled_png
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (300, 500, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    image = Image.fromarray(pixels, "RGBA")
+    small = Image.open(io.BytesIO(scaled_png(image, 200)))
+    assert small.mode == "RGB" and small.size == (200, 120)
+    rgba = np.asarray(image.resize((200, 120), Image.Resampling.LANCZOS))
+    assert (np.asarray(small) == rgba[..., :3]).all()
+    pixels[0, 0, 3] = 0
+    assert Image.open(io.BytesIO(scaled_png(Image.fromarray(pixels, "RGBA"), 200))).mode == "RGBA"
+
+
 def test_report_with_screen_copies_is_the_same_page(small_run: Path, tmp_path: Path) -> None:
     """Screen-size copies made once and reused give the report the bytes it has without."""
     from killcurve.config import load_config

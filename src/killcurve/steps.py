@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -24,6 +24,9 @@ from killcurve.errors import KillcurveInputError
 from killcurve.io.exclusions import read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.naming import target_slug
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _partial(path: Path) -> Path:
@@ -319,11 +322,29 @@ def _panel_height(n_panels: int) -> float:
     return 3.0 if n_panels <= 3 else 3.0 * ((n_panels + 2) // 3)
 
 
-def plot_curves(data: TargetData, pdf: Path, png: Path, order: Sequence[str]) -> None:
-    """Lysis-vs-E:T figure of one target (:func:`killcurve.figures.curves.plot_target_curves`)."""
-    from killcurve.figures.curves import by_product, plot_target_curves, replicate_means
+def _save(plot: Any, pdf: Path, png: Path, height: float, cache: Path | None) -> None:
+    """Write ``plot`` double-column wide, ``height`` inches high, into ``pdf`` and ``png``
+    (:func:`killcurve.figures.save.save_figure`; each file appears whole or not at all).
+    With ``cache`` (a directory), also the report's screen-size copy of the PNG, from the
+    pixels at hand (:func:`_screen_copy`)."""
     from killcurve.figures.save import save_figure
-    from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
+    from killcurve.figures.theme import DOUBLE_COLUMN_IN
+
+    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
+    pixels = save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
+    os.replace(tmp_pdf, pdf)
+    os.replace(tmp_png, png)
+    if cache is not None:
+        _screen_copy(png, cache, pixels)
+
+
+def plot_curves(
+    data: TargetData, pdf: Path, png: Path, order: Sequence[str], cache: Path | None = None
+) -> None:
+    """Lysis-vs-E:T figure of one target (:func:`killcurve.figures.curves.plot_target_curves`);
+    ``cache``: see :func:`_save`."""
+    from killcurve.figures.curves import by_product, plot_target_curves, replicate_means
+    from killcurve.figures.theme import product_colours
     from killcurve.fit.curve_table import curve_grid, model_label
 
     colours = product_colours(data.fits["product"].unique().to_list(), order)
@@ -333,34 +354,23 @@ def plot_curves(data: TargetData, pdf: Path, png: Path, order: Sequence[str]) ->
         model_label(data.fits["model"][0]), data.axis.label, data.axis.short, per_product,
     )  # fmt: skip
     panels = ["product"] if per_product else ["stage", "cryo"]
-    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
-    height = _panel_height(data.curves.select(panels).n_unique())
-    save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
-    os.replace(tmp_pdf, pdf)
-    os.replace(tmp_png, png)
+    _save(plot, pdf, png, _panel_height(data.curves.select(panels).n_unique()), cache)
 
 
-def plot_residuals(data: TargetData, pdf: Path, png: Path, order: Sequence[str]) -> None:
-    """Residual-diagnostics figure of one target (:mod:`killcurve.figures.residuals`)."""
+def plot_residuals(
+    data: TargetData, pdf: Path, png: Path, order: Sequence[str], cache: Path | None = None
+) -> None:
+    """Residual-diagnostics figure of one target (:mod:`killcurve.figures.residuals`);
+    ``cache``: see :func:`_save`."""
     from killcurve.figures.residuals import plot_residuals as residual_plot
-    from killcurve.figures.save import save_figure
-    from killcurve.figures.theme import DOUBLE_COLUMN_IN, product_colours
+    from killcurve.figures.theme import product_colours
     from killcurve.fit.curve_table import curve_residuals, model_label
 
     residuals = curve_residuals(data.points, data.curves)
     colours = product_colours(data.fits["product"].unique().to_list(), order)
     model = model_label(data.fits["model"][0])
-    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
-    height = _panel_height(data.curves.select("stage", "cryo").n_unique())
-    save_figure(
-        residual_plot(residuals, data.target, colours, order, model, data.axis.label),
-        tmp_pdf,
-        tmp_png,
-        DOUBLE_COLUMN_IN,
-        height,
-    )
-    os.replace(tmp_pdf, pdf)
-    os.replace(tmp_png, png)
+    plot = residual_plot(residuals, data.target, colours, order, model, data.axis.label)
+    _save(plot, pdf, png, _panel_height(data.curves.select("stage", "cryo").n_unique()), cache)
 
 
 def plot_target_figures(
@@ -384,8 +394,8 @@ def plot_target_figures(
     data = TargetData.read(wells, curves, slug)
 
     def make() -> None:
-        plot_curves(data, curves_pdf, curves_png, order)
-        plot_residuals(data, residuals_pdf, residuals_png, order)
+        plot_curves(data, curves_pdf, curves_png, order, cache)
+        plot_residuals(data, residuals_pdf, residuals_png, order, cache)
 
     if cache is None:
         make()
@@ -631,7 +641,7 @@ def plot_dossier(
         from killcurve.figures.theme import product_colours
 
         colours = product_colours(products, order)
-        _draw_dossier(figure, data, config, colours, order, pdf, png)
+        _draw_dossier(figure, data, config, colours, order, pdf, png, cache)
 
     if cache is None:
         make()
@@ -668,13 +678,13 @@ def _draw_dossier(
     order: Sequence[str],
     pdf: Path,
     png: Path,
+    cache: Path | None = None,
 ) -> None:
-    """Draw dossier ``figure`` from ``data`` (:func:`dossier_tables`) into ``pdf`` and ``png``."""
+    """Draw dossier ``figure`` from ``data`` (:func:`dossier_tables`) into ``pdf`` and ``png``;
+    ``cache``: see :func:`_save`."""
     from killcurve.figures.forest import plot_forest
-    from killcurve.figures.save import save_figure
     from killcurve.figures.stages import plot_stages, stage_lots
     from killcurve.figures.thaw import paired_lots, plot_thaw
-    from killcurve.figures.theme import DOUBLE_COLUMN_IN
     from killcurve.figures.viability import plot_viability
     from killcurve.stats.ratios import forest_rows
 
@@ -701,10 +711,7 @@ def _draw_dossier(
             config.min_viability_pct, config.min_recovery_pct,
         )  # fmt: skip
         height = 3.2
-    tmp_pdf, tmp_png = _partial(pdf), _partial(png)
-    save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
-    os.replace(tmp_pdf, pdf)
-    os.replace(tmp_png, png)
+    _save(plot, pdf, png, height, cache)
 
 
 def numbered_figures(
@@ -744,25 +751,31 @@ def numbered_figures(
     ]
 
 
-def _screen_copy(png: Path, cache: Path) -> Path:
+def _screen_copy(png: Path, cache: Path, pixels: np.ndarray | None = None) -> Path:
     """``png`` scaled for the report (:func:`killcurve.report.html.screen_png`), in ``cache``.
 
-    Decoding, resampling and encoding a 600 dpi PNG costs ~0.5 s; the copy is remade
-    only when the PNG's bytes change (:func:`killcurve.memo.memoised`).
+    Decoding, resampling and encoding a 600 dpi PNG costs ~0.6 s; the copy is remade
+    only when the PNG's bytes change (:func:`killcurve.memo.memoised`). ``pixels``: the
+    PNG's RGBA pixels when at hand (the figure jobs, which so make the copies the report
+    then finds), to scale instead of decoding the PNG: the same bytes either way.
     """
     import hashlib
 
     from killcurve.memo import memo_key, memoised
-    from killcurve.report.html import MAX_WIDTH_PX, screen_png
+    from killcurve.report.html import MAX_WIDTH_PX, scaled_png, screen_png
+
+    def scaled() -> bytes:
+        if pixels is None or pixels.shape[1] <= MAX_WIDTH_PX:
+            return screen_png(png)
+        from PIL import Image
+
+        return scaled_png(Image.fromarray(pixels, "RGBA"))
 
     out = Path(cache) / "screen" / Path(png).name
     key = memo_key([hashlib.sha256(Path(png).read_bytes()).hexdigest(), str(MAX_WIDTH_PX)])
     entry = out.with_name(f"{Path(png).stem}.entry")
     memoised(
-        entry,
-        key,
-        {"screen.png": out},
-        lambda: _atomic(out, lambda p: p.write_bytes(screen_png(png))),
+        entry, key, {"screen.png": out}, lambda: _atomic(out, lambda p: p.write_bytes(scaled()))
     )
     return out
 

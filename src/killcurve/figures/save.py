@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.figure import Figure
     from plotnine import ggplot
     from plotnine.composition import Compose
@@ -44,15 +45,19 @@ def rasterise_dense_layers(figure: Figure, limit: int = DENSE_MARKS) -> int:
 
 def save_figure(
     plot: ggplot | Compose, pdf: Path, png: Path, width: float, height: float, dpi: int = 600
-) -> None:
+) -> np.ndarray:
     """Draw ``plot`` once at ``width`` × ``height`` inches; write a PDF and a PNG at ``dpi``.
 
     Fonts are embedded in the PDF as TrueType (Type 42), not converted to paths. Point
     layers of a dense figure (:func:`rasterise_dense_layers`) are images in the PDF at
-    ``min(dpi, DENSE_RASTER_DPI)``; everything else in it stays vector.
+    ``min(dpi, DENSE_RASTER_DPI)``; everything else in it stays vector. Returns the PNG's
+    RGBA pixels (rows × columns × 4), e.g. for a screen-size copy without decoding the PNG.
     """
     # Imported here: the plate maps and the figure pack use only the metadata above, and
     # plotnine costs them 0.7 s of start-up each.
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
     from plotnine import theme
 
     sized = plot + theme(figure_size=(width, height), dpi=dpi)
@@ -61,5 +66,10 @@ def save_figure(
         dense = rasterise_dense_layers(figure) > DENSE_MARKS
         raster_dpi = min(dpi, DENSE_RASTER_DPI) if dense else dpi
         figure.savefig(pdf, format="pdf", metadata=PDF_METADATA, dpi=raster_dpi)
-        figure.savefig(png, format="png", dpi=dpi, metadata=PNG_METADATA)
+        # What savefig(png, dpi=dpi) writes (the figure is at dpi already), keeping the pixels.
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        pixels = np.array(canvas.buffer_rgba())
+        imsave(png, pixels, format="png", dpi=dpi, metadata=PNG_METADATA)
     matplotlib.pyplot.close(figure)
+    return pixels

@@ -14,11 +14,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from killcurve import __version__
 from killcurve.report.summary import Answer
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;
@@ -91,16 +95,31 @@ MAX_WIDTH_PX = 1800
 
 
 def screen_png(path: Path, max_width: int = MAX_WIDTH_PX) -> bytes:
-    """The PNG at ``path``, scaled down (Lanczos) to at most ``max_width`` pixels wide."""
+    """The PNG at ``path``, scaled down to at most ``max_width`` pixels wide
+    (:func:`scaled_png`); a narrower PNG as it is."""
     from PIL import Image
 
     with Image.open(path) as image:
         if image.width <= max_width:
             return Path(path).read_bytes()
-        height = round(image.height * max_width / image.width)
-        small = image.resize((max_width, height), Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        small.save(buffer, format="PNG")
+        return scaled_png(image, max_width)
+
+
+def scaled_png(image: PILImage, max_width: int = MAX_WIDTH_PX) -> bytes:
+    """PNG bytes of PIL ``image`` scaled (Lanczos) to ``max_width`` pixels wide.
+
+    An opaque image (alpha 255 everywhere, as every killcurve figure) is scaled as RGB:
+    the same picture, without Pillow's premultiplied-alpha passes (0.3 instead of 0.5 s
+    for a 7.2 × 6 in figure at 600 dpi) and a smaller file.
+    """
+    from PIL import Image
+
+    if image.mode == "RGBA" and image.getextrema()[3] == (255, 255):
+        image = image.convert("RGB")
+    height = round(image.height * max_width / image.width)
+    small = image.resize((max_width, height), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG")
     return buffer.getvalue()
 
 

@@ -168,3 +168,27 @@ def test_one_changed_plate_reruns_only_its_chunk(tmp_path: Path) -> None:
     sheet.write_text(sheet.read_text().replace("\tsimulated", "\tsomeone else", 1))
     chunk_1 = {("collect_chunk", "001"), ("plot_chunk_maps", "001")}
     assert planned_jobs(study, targets, env) == chunk_1 | chunk_2 | aggregations
+
+
+def test_a_plate_of_one_target_redraws_that_targets_figures_only(
+    small_run: Path, tmp_path: Path
+) -> None:
+    """P01 is a K562 plate. After one of its readings changed, the fit reruns and rewrites
+    every target's tables (results/targets); SHP-77's get the same bytes, so Snakemake,
+    comparing input checksums when it re-plans after the fit checkpoint, redraws the K562
+    figures only."""
+    study = tmp_path / "study"
+    shutil.copytree(small_run, study, symlinks=True)
+    figures = study / "results/figures"
+    untouched = {p.name: p.stat().st_mtime_ns for p in figures.glob("*SHP-77*")}
+    assert len(untouched) == 4
+    curves = (study / "results/tables/curves.parquet").read_bytes()
+    plate = study / sheet_rows(study)["P01"]["file"]
+    text = plate.read_text(encoding="utf-8-sig")
+    first = re.search(r"^A[,\t](\d+)", text, flags=re.M)
+    plate.write_text(text[: first.start(1)] + str(int(first.group(1)) + 1) + text[first.end(1) :])
+    done = run_study(study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (study / "results/tables/curves.parquet").read_bytes() != curves
+    assert re.findall(r"^\s+wildcards: target=(\S+)$", done.stderr, flags=re.M) == ["K562"]
+    assert {p.name: p.stat().st_mtime_ns for p in figures.glob("*SHP-77*")} == untouched

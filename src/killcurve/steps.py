@@ -158,21 +158,55 @@ def fit(
     csv_out: Path,
     parquet_out: Path,
     axis: dict[str, Any] | None = None,
+    targets_out: Path | None = None,
 ) -> None:
     """Fit every curve with the ``fit`` config section; write ``curves.csv`` and ``.parquet``.
 
     ``axis``: the config key ``axis`` (titrated variable and unit; absent: E:T).
+    ``targets_out``: a directory to write each target's tables into (:func:`write_targets`).
     """
     from killcurve.fit.curve_table import curve_id_expr
     from killcurve.fit.curves import FitOptions, fit_curves
 
     titration = Axis.from_config(axis)
-    points = read_points(wells, titration)
+    raw = pl.read_parquet(wells)
+    points = titration.points(raw)
     curves = fit_curves(points, FitOptions.from_config(fit_config))
     if titration.is_concentration:
         curves = titration.public_curves(curves, fixed_et(points, curve_id_expr()))
     write_parquet(curves, parquet_out)
     write_csv(curves, csv_out)
+    if targets_out is not None:
+        write_targets(curves, raw, targets_out)
+
+
+#: The study's products, one per line, in :func:`write_targets`' directory.
+PRODUCTS_FILE = "products.txt"
+
+
+def write_targets(curves: pl.DataFrame, wells: pl.DataFrame, out_dir: Path) -> None:
+    """What each target's figures are drawn from, one target at a time, in ``out_dir``:
+    ``<slug>.curves.parquet`` (its rows of ``curves.parquet``), ``<slug>.wells.parquet`` (its
+    rows of ``wells.parquet``; :func:`target_slug`) and :data:`PRODUCTS_FILE` (colours).
+
+    A target whose rows did not change gets the same bytes again, and Snakemake, which
+    compares the checksums of inputs under 1 MB before it reruns a job whose inputs are
+    newer, then leaves that target's figure job out (in a one-plate rerun of 1,000 plates,
+    three of four targets). The directory appears whole or not at all.
+    """
+    tmp = _partial(Path(out_dir))
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for target in sorted(curves["target"].unique().to_list()):
+        slug = target_slug(target)
+        write_parquet(curves.filter(pl.col("target") == target), tmp / f"{slug}.curves.parquet")
+        write_parquet(wells.filter(pl.col("target") == target), tmp / f"{slug}.wells.parquet")
+    products = sorted(curves["product"].unique().to_list())
+    (tmp / PRODUCTS_FILE).write_text("".join(f"{p}\n" for p in products), encoding="utf-8")
+    if Path(out_dir).exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
 
 
 def compare(
@@ -279,18 +313,20 @@ def viability(
 
 @dataclass(frozen=True)
 class TargetData:
-    """What a target's two figures are drawn from, read once: the study's fitted curves
-    (all targets: colours and model), the target's own curves and used wells, the axis."""
+    """What a target's two figures are drawn from, read once: the study's products (colours)
+    and model, the axis, the target's own curves and wells."""
 
-    fits: pl.DataFrame
+    products: tuple[str, ...]
+    model: str
     axis: Axis
     target: str
     curves: pl.DataFrame
     points: pl.DataFrame
 
     @classmethod
-    def read(cls, wells: Path, curves: Path, slug: str) -> TargetData:
-        """The target whose :func:`target_slug` is ``slug`` from the study's tables."""
+    def read(cls, wells: Path, curves: Path, slug: str, products: Path | None = None) -> TargetData:
+        """The target whose :func:`target_slug` is ``slug`` from the study's tables, or from
+        its own (:func:`write_targets`) with the study's ``products`` file."""
         fits, axis = read_curves(curves)
         target = {target_slug(t): t for t in fits["target"].unique().to_list()}.get(slug)
         if target is None:
@@ -298,9 +334,19 @@ class TargetData:
                 f"{curves}: no target named {slug!r} (as a file name) among the fitted curves. "
                 "Run the workflow again so that the figures follow the current curves."
             )
+        names = (
+            Path(products).read_text(encoding="utf-8").splitlines()
+            if products is not None
+            else fits["product"].unique().to_list()
+        )
         of_target = pl.col("target") == target
         return cls(
-            fits, axis, target, fits.filter(of_target), read_points(wells, axis).filter(of_target)
+            tuple(sorted(n for n in names if n)),
+            fits["model"][0],
+            axis,
+            target,
+            fits.filter(of_target),
+            read_points(wells, axis).filter(of_target),
         )
 
     def memo_parts(self, slug: str, order: Sequence[str]) -> list[pl.DataFrame | str]:
@@ -309,8 +355,8 @@ class TargetData:
         return [
             self.curves,
             self.points,
-            "\n".join(sorted(self.fits["product"].unique().to_list())),
-            self.fits["model"][0] if self.fits.height else "",
+            "\n".join(self.products),
+            self.model,
             f"{self.axis.variable} {self.axis.unit}",
             "\n".join(order),
             slug,
@@ -347,11 +393,11 @@ def plot_curves(
     from killcurve.figures.theme import product_colours
     from killcurve.fit.curve_table import curve_grid, model_label
 
-    colours = product_colours(data.fits["product"].unique().to_list(), order)
+    colours = product_colours(list(data.products), order)
     per_product = by_product(data.curves)
     plot = plot_target_curves(
         replicate_means(data.points), curve_grid(data.curves), data.target, colours, order,
-        model_label(data.fits["model"][0]), data.axis.label, data.axis.short, per_product,
+        model_label(data.model), data.axis.label, data.axis.short, per_product,
     )  # fmt: skip
     panels = ["product"] if per_product else ["stage", "cryo"]
     _save(plot, pdf, png, _panel_height(data.curves.select(panels).n_unique()), cache)
@@ -367,8 +413,8 @@ def plot_residuals(
     from killcurve.fit.curve_table import curve_residuals, model_label
 
     residuals = curve_residuals(data.points, data.curves)
-    colours = product_colours(data.fits["product"].unique().to_list(), order)
-    model = model_label(data.fits["model"][0])
+    colours = product_colours(list(data.products), order)
+    model = model_label(data.model)
     plot = residual_plot(residuals, data.target, colours, order, model, data.axis.label)
     _save(plot, pdf, png, _panel_height(data.curves.select("stage", "cryo").n_unique()), cache)
 
@@ -383,15 +429,17 @@ def plot_target_figures(
     residuals_png: Path,
     order: Sequence[str],
     cache: Path | None = None,
+    products: Path | None = None,
 ) -> bool:
     """Both figures of the target whose :func:`target_slug` is ``slug``, in one process (one
     import of plotnine, the tables read once): lysis vs E:T (:func:`plot_curves`) and
-    residuals (:func:`plot_residuals`).
+    residuals (:func:`plot_residuals`). ``wells`` and ``curves``: the study's tables, or
+    the target's own with the study's ``products`` (:func:`write_targets`).
 
     With ``cache`` (a directory), figures drawn from the same data as last time are
     copied from it (:func:`killcurve.memo.memoised`); returns True when they were.
     """
-    data = TargetData.read(wells, curves, slug)
+    data = TargetData.read(wells, curves, slug, products)
 
     def make() -> None:
         plot_curves(data, curves_pdf, curves_png, order, cache)

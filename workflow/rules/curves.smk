@@ -4,6 +4,8 @@ checkpoint fit_curves:
     output:
         csv="results/tables/curves.csv",
         parquet="results/tables/curves.parquet",
+        # each target's curves and wells, the per-target figures' inputs (see below)
+        targets=directory("results/targets"),
     log:
         "logs/fit_curves.log",
     benchmark:
@@ -20,10 +22,14 @@ checkpoint fit_curves:
 
 # One job per target draws both of its figures: plotnine and the package are imported once.
 # These are the longest jobs after the fit: run first, the short ones fill in around them.
+# Inputs are the target's own tables, which the fit rewrites with the same bytes when the
+# target's data did not change: Snakemake compares checksums of inputs under 1 MB when it
+# re-plans after the checkpoint and then does not rerun that target's job.
 rule plot_target_figures:
     input:
-        wells="results/tables/wells.parquet",
-        curves="results/tables/curves.parquet",
+        wells="results/targets/{target}.wells.parquet",
+        curves="results/targets/{target}.curves.parquet",
+        products="results/targets/products.txt",
     output:
         curves_pdf="results/figures/curves_{target}.pdf",
         curves_png="results/figures/curves_{target}.png",

@@ -10,4 +10,5 @@ run(
     axis=dict(snakemake.params.axis),
     csv_out=Path(snakemake.output.csv),
     parquet_out=Path(snakemake.output.parquet),
+    targets_out=Path(snakemake.output.targets),
 )

@@ -14,4 +14,5 @@ run(
     residuals_png=Path(snakemake.output.residuals_png),
     order=list(dict.fromkeys(snakemake.params.order)),
     cache=Path(snakemake.params.cache),
+    products=Path(snakemake.input.products),
 )

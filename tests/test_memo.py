@@ -204,6 +204,39 @@ def test_dossier_figure_is_copied_while_its_table_is_unchanged(
     assert pdf.read_bytes() != (small_run / "results/figures/forest.pdf").read_bytes()
 
 
+def test_viability_figure_needs_only_the_products_not_the_curves(
+    example_run: Path, tmp_path: Path
+) -> None:
+    """The workflow draws the viability figure with the product list of results/targets
+    (so that a changed curve does not rerun it); from the curve table it is the same."""
+    from killcurve.config import load_config
+
+    config = load_config(example_run / "config/config.yaml")
+    keys = ("stages", "thaw", "comparisons", "viability", "report")
+    settings = {k: config.get(k) for k in keys}
+    tables = example_run / "results/tables"
+    counts = {
+        "viability_lots": tables / "viability.csv",
+        "viability_products": tables / "viability_products.csv",
+    }
+    order = ["NEUK203-13", "NEUK200-13"]
+    drawn = (example_run / "results/figures/viability.png").read_bytes()
+    png = tmp_path / "from_curves.png"
+    steps.plot_dossier(
+        "viability", tables / "curves.parquet", counts, tmp_path / "a.pdf", png, order, settings
+    )
+    assert png.read_bytes() == drawn
+    products = example_run / "results/targets/products.txt"
+    assert products.read_text() == "NEUK200-13\nNEUK203-13\n"
+    png = tmp_path / "from_products.png"
+    steps.plot_dossier(
+        "viability", None, counts, tmp_path / "b.pdf", png, order, settings, products=products
+    )
+    assert png.read_bytes() == drawn
+    with pytest.raises(KillcurveInputError, match="forest figure needs the fitted curves"):
+        steps.plot_dossier("forest", None, {}, tmp_path / "c.pdf", png, order, settings)
+
+
 def test_comparison_groups_are_recomputed_only_where_their_data_changed(
     small_run: Path, tmp_path: Path
 ) -> None:

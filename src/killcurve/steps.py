@@ -646,15 +646,16 @@ def _read_result(path: Path | None, axis: Axis) -> pl.DataFrame | None:
     return axis.internal_table(table) if table is not None else None
 
 
-def dossier_tables(curves: Path, tables: dict[str, Path | None]) -> Any:
+def dossier_tables(curves: Path | None, tables: dict[str, Path | None]) -> Any:
     """The tables of the report's answers (:class:`killcurve.report.summary.Tables`).
 
     ``tables`` maps ``comparisons``, ``trend``, ``retention``, ``viability_lots`` and
     ``viability_products`` to their CSV files; a missing key or None: no such table.
+    ``curves`` None: an empty curve table on the E:T axis (for the viability tables alone).
     """
     from killcurve.report.summary import Tables
 
-    fits, axis = read_curves(curves)
+    fits, axis = read_curves(curves) if curves is not None else (pl.DataFrame(), Axis())
     results = {n: _read_result(tables.get(n), axis) for n in ("comparisons", "trend", "retention")}
     counts = {n: _read_optional(tables.get(n)) for n in ("viability_lots", "viability_products")}
     return Tables(fits, **results, **counts, axis=axis)
@@ -662,18 +663,21 @@ def dossier_tables(curves: Path, tables: dict[str, Path | None]) -> Any:
 
 def plot_dossier(
     figure: str,
-    curves: Path,
+    curves: Path | None,
     tables: dict[str, Path | None],
     pdf: Path,
     png: Path,
     order: Sequence[str],
     settings: dict[str, Any],
     cache: Path | None = None,
+    products: Path | None = None,
 ) -> bool:
     """One dossier figure (``stages``, ``forest``, ``viability`` or ``thaw``), PDF and PNG.
 
     ``settings``: the study config's ``stages``, ``thaw``, ``comparisons``,
     ``viability`` and ``report`` keys (:meth:`killcurve.report.summary.Settings.from_config`).
+    The products (colours) are those of ``curves``, or listed in ``products``
+    (:func:`write_targets`): the viability figure needs no curves then (None).
     With ``cache`` (a directory), a figure drawn from the same table rows, colours and
     settings as last time is copied from it (:mod:`killcurve.memo`); returns True then.
     """
@@ -681,14 +685,21 @@ def plot_dossier(
 
     if figure not in DOSSIER_FIGURES:
         raise KillcurveInputError(f"plot_dossier: unknown figure {figure!r}.")
+    if curves is None and (figure != "viability" or products is None):
+        raise KillcurveInputError(f"plot_dossier: the {figure} figure needs the fitted curves.")
     data = dossier_tables(curves, tables)
     config = Settings.from_config(settings)
-    products = sorted(data.curves["product"].unique().to_list())
+    names = (
+        Path(products).read_text(encoding="utf-8").splitlines()
+        if products is not None
+        else data.curves["product"].unique().to_list()
+    )
+    product_names = sorted(n for n in names if n)
 
     def make() -> None:
         from killcurve.figures.theme import product_colours
 
-        colours = product_colours(products, order)
+        colours = product_colours(product_names, order)
         _draw_dossier(figure, data, config, colours, order, pdf, png, cache)
 
     if cache is None:
@@ -700,16 +711,16 @@ def plot_dossier(
     # which stage_lots averages; read here without importing the plotting modules).
     stage_columns = ["product", "lot", "target", "cryo", "stage", "et50", "converged"]
     drawn_from = {
-        "forest": [data.comparisons],
-        "stages": [data.curves.select(stage_columns)],
-        "thaw": [data.retention],
-        "viability": [data.viability_lots, data.viability_products],
-    }[figure]
+        "forest": lambda: [data.comparisons],
+        "stages": lambda: [data.curves.select(stage_columns)],
+        "thaw": lambda: [data.retention],
+        "viability": lambda: [data.viability_lots, data.viability_products],
+    }[figure]()
     key = memo_key(
         [
             *(t if t is not None else "absent" for t in drawn_from),
             figure,
-            json.dumps([settings, products, list(order)], sort_keys=True, default=str),
+            json.dumps([settings, product_names, list(order)], sort_keys=True, default=str),
             style_digest(),
         ]
     )

@@ -72,9 +72,11 @@ rule plot_thaw:
         "../scripts/plot_dossier.py"
 
 
+# The colours need the study's products only: from the fit's per-target folder, rewritten with
+# the same bytes when the products did not change, so Snakemake does not rerun this job then.
 rule plot_viability:
     input:
-        curves="results/tables/curves.parquet",
+        products="results/targets/products.txt",
         viability_lots=VIABILITY_LOTS,
         viability_products=VIABILITY_PRODUCTS,
     output:

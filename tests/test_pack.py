@@ -90,3 +90,33 @@ def test_pack_bytes_repeat_and_identifier_follows_key(tmp_path: Path) -> None:
     build_pack([_entry(1, fig)], "S", other, key="k2")
     assert first.read_bytes() == second.read_bytes()
     assert first.read_bytes() != other.read_bytes()
+
+
+def test_caption_pages_come_from_the_cache_while_their_lines_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a cache, the caption pages of an unchanged figure list are copied, not drawn:
+    the pack is byte for byte the one drawn without a cache. The contents page, which
+    carries the provenance id, is always drawn."""
+    import killcurve.report.pack as pack
+
+    fig = _figure_pdf(tmp_path / "f.pdf", 6.0, 4.0, "M")
+    entries = [_entry(1, fig), _entry(2, fig)]
+    plain, cached, again = (tmp_path / n for n in ("plain.pdf", "cached.pdf", "again.pdf"))
+    build_pack(entries, "S", plain, key="k1")
+    build_pack(entries, "S", cached, key="k1", cache=tmp_path / "cache")
+    assert cached.read_bytes() == plain.read_bytes()
+    drawn: list[int] = []
+    text_pdf = pack._text_pdf
+    monkeypatch.setattr(
+        pack, "_text_pdf", lambda pages: drawn.append(len(pages)) or text_pdf(pages)
+    )
+    build_pack(entries, "S", again, key="k2", cache=tmp_path / "cache")
+    assert drawn == [1]  # the contents page only
+    assert PdfReader(again).pages[0].extract_text() != PdfReader(plain).pages[0].extract_text()
+    assert "k2" in PdfReader(again).pages[0].extract_text()
+    assert len(PdfReader(again).pages) == 3
+    entries[1] = FigureEntry(2, "f2", "Title 2", "Another caption.", fig, None)
+    build_pack(entries, "S", again, key="k2", cache=tmp_path / "cache")
+    assert drawn == [1, 1, 2]
+    assert "Another caption." in PdfReader(again).pages[2].extract_text()

@@ -926,13 +926,15 @@ def figure_pack(
     captions: Path | None = None,
     tables: dict[str, Path | None] | None = None,
     settings: dict[str, Any] | None = None,
+    cache: Path | None = None,
 ) -> None:
-    """``figure_pack.pdf``: contents page, then every figure in order with its caption."""
+    """``figure_pack.pdf``: contents page, then every figure in order with its caption.
+    ``cache``: where caption pages are reused from (:func:`killcurve.report.pack.build_pack`)."""
     from killcurve.report.pack import build_pack
 
     entries = numbered_figures(curves, wells, figure_dir, provenance, captions, tables, settings)
     key = json.loads(Path(provenance).read_text())["provenance_id"]
-    _atomic(pdf_out, lambda p: build_pack(entries, study, p, key))
+    _atomic(pdf_out, lambda p: build_pack(entries, study, p, key, cache))
 
 
 def workbook(

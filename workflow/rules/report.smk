@@ -101,5 +101,7 @@ rule build_figure_pack:
         study=config["study"],
         captions=config.get("captions", ""),
         settings=DOSSIER_SETTINGS,
+        # caption pages drawn from the same lines as last time (killcurve.memo)
+        cache=MEMO_CACHE,
     script:
         "../scripts/build_figure_pack.py"

@@ -14,4 +14,5 @@ run(
     captions=Path(snakemake.params.captions) if snakemake.params.captions else None,
     tables=optional_tables(snakemake.input),
     settings=dict(snakemake.params.settings),
+    cache=Path(snakemake.params.cache),
 )

@@ -21,11 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -101,8 +98,8 @@ def _place(writer: PdfWriter, forms: Sequence[tuple[IndirectObject, float, float
     page[NameObject("/Contents")] = writer._add_object(stream)
 
 
-def _text_pages(pages: Sequence[Sequence[tuple[str, float, float, float, str]]]) -> list:
-    """A4 PDF pages with text lines: (text, x, y, size, weight) in figure fractions.
+def _text_pdf(pages: Sequence[Sequence[tuple[str, float, float, float, str]]]) -> bytes:
+    """A PDF of A4 pages with text lines: (text, x, y, size, weight) in figure fractions.
 
     All pages are written into one PDF, so each font is subset and embedded once
     (fontTools subsetting costs about 0.3 s a font and file).
@@ -112,14 +109,43 @@ def _text_pages(pages: Sequence[Sequence[tuple[str, float, float, float, str]]])
         matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}),
         PdfPages(buffer, metadata=PDF_METADATA) as pdf,
     ):
-        fig = plt.figure(figsize=A4)
+        fig = Figure(figsize=A4)
         for lines in pages:
             fig.clear()
             for text, x, y, size, weight in lines:
                 fig.text(x, y, text, fontsize=size, fontweight=weight, va="top", ha="left")
             pdf.savefig(fig)
-        plt.close(fig)
-    return list(PdfReader(buffer).pages)
+    return buffer.getvalue()
+
+
+def _text_pages(
+    pages: Sequence[Sequence[tuple[str, float, float, float, str]]], cache: Path | None = None
+) -> list:
+    """The contents page and the caption pages (:func:`_text_pdf`), as pypdf pages.
+
+    The contents page, which names the run's provenance id, changes with every input;
+    the caption pages only with the figures and captions. They are two PDFs, and with
+    ``cache`` (a directory) the caption pages drawn from the same lines as last time are
+    reused (:func:`killcurve.memo.memoised`; ~1.5 CPU-s at the end of every rerun).
+    """
+    contents = _text_pdf(pages[:1])
+    captions = pages[1:]
+    if not captions:
+        return list(PdfReader(io.BytesIO(contents)).pages)
+    if cache is None:
+        drawn = _text_pdf(captions)
+    else:
+        import json
+
+        from killcurve.memo import memo_key, memoised, style_digest
+
+        out = Path(cache) / "pack" / "captions.pdf"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        key = memo_key([json.dumps(captions), style_digest()])
+        memoised(Path(cache) / "pack" / "entry", key, {"captions.pdf": out},
+                 lambda: out.write_bytes(_text_pdf(captions)))  # fmt: skip
+        drawn = out.read_bytes()
+    return [*PdfReader(io.BytesIO(contents)).pages, *PdfReader(io.BytesIO(drawn)).pages]
 
 
 def _caption_lines(entry: FigureEntry, page: int, pages: int, top: float) -> list[tuple]:
@@ -135,8 +161,11 @@ def _caption_lines(entry: FigureEntry, page: int, pages: int, top: float) -> lis
     return lines
 
 
-def build_pack(entries: Sequence[FigureEntry], study: str, out: Path, key: str) -> None:
-    """Write the figure pack of ``entries`` to ``out``; ``key`` seeds the file identifier."""
+def build_pack(
+    entries: Sequence[FigureEntry], study: str, out: Path, key: str, cache: Path | None = None
+) -> None:
+    """Write the figure pack of ``entries`` to ``out``; ``key`` seeds the file identifier.
+    ``cache``: where caption pages are reused from (:func:`_text_pages`)."""
     writer = _ReproducibleWriter()
     writer.key = key.encode()
     contents = [
@@ -173,7 +202,7 @@ def build_pack(entries: Sequence[FigureEntry], study: str, out: Path, key: str) 
             top = y / height - 0.03
             texts.append(_caption_lines(entry, i, len(figure_pages), top))
             placed.append((figure, scale, x, y))
-    text_pages = _text_pages(texts)
+    text_pages = _text_pages(texts, cache)
     writer.add_page(text_pages[0])
     for text, (figure, scale, x, y) in zip(text_pages[1:], placed, strict=True):
         forms = [(_form_xobject(writer, text), 1.0, 0.0, 0.0)]

@@ -184,6 +184,14 @@ def fit(
 PRODUCTS_FILE = "products.txt"
 
 
+def study_products(curves: pl.DataFrame, products: Path | None = None) -> list[str]:
+    """The study's products, sorted: those listed in ``products`` (a :data:`PRODUCTS_FILE`)
+    when given, else those of ``curves`` (the study's curve table)."""
+    if products is None:
+        return sorted(curves["product"].unique().to_list())
+    return sorted(n for n in Path(products).read_text(encoding="utf-8").splitlines() if n)
+
+
 def write_targets(curves: pl.DataFrame, wells: pl.DataFrame, out_dir: Path) -> None:
     """What each target's figures are drawn from, one target at a time, in ``out_dir``:
     ``<slug>.curves.parquet`` (its rows of ``curves.parquet``), ``<slug>.wells.parquet`` (its
@@ -202,7 +210,7 @@ def write_targets(curves: pl.DataFrame, wells: pl.DataFrame, out_dir: Path) -> N
         slug = target_slug(target)
         write_parquet(curves.filter(pl.col("target") == target), tmp / f"{slug}.curves.parquet")
         write_parquet(wells.filter(pl.col("target") == target), tmp / f"{slug}.wells.parquet")
-    products = sorted(curves["product"].unique().to_list())
+    products = study_products(curves)
     (tmp / PRODUCTS_FILE).write_text("".join(f"{p}\n" for p in products), encoding="utf-8")
     if Path(out_dir).exists():
         shutil.rmtree(out_dir)
@@ -334,14 +342,9 @@ class TargetData:
                 f"{curves}: no target named {slug!r} (as a file name) among the fitted curves. "
                 "Run the workflow again so that the figures follow the current curves."
             )
-        names = (
-            Path(products).read_text(encoding="utf-8").splitlines()
-            if products is not None
-            else fits["product"].unique().to_list()
-        )
         of_target = pl.col("target") == target
         return cls(
-            tuple(sorted(n for n in names if n)),
+            tuple(study_products(fits, products)),
             fits["model"][0],
             axis,
             target,
@@ -689,12 +692,7 @@ def plot_dossier(
         raise KillcurveInputError(f"plot_dossier: the {figure} figure needs the fitted curves.")
     data = dossier_tables(curves, tables)
     config = Settings.from_config(settings)
-    names = (
-        Path(products).read_text(encoding="utf-8").splitlines()
-        if products is not None
-        else data.curves["product"].unique().to_list()
-    )
-    product_names = sorted(n for n in names if n)
+    product_names = study_products(data.curves, products)
 
     def make() -> None:
         from killcurve.figures.theme import product_colours

@@ -303,3 +303,59 @@ def test_figure_keys_follow_the_users_matplotlibrc(tmp_path: Path) -> None:
     assert digest("lines.linewidth: 3\n") != default
     # The backend does not change a saved file: it is left out.
     assert digest("backend: pdf\n") == default
+
+
+def _write_layout(folder: Path, target: str = "K562") -> Path:
+    """A layout that takes its target from an included file (wellmap's ``meta.include``)."""
+    (folder / "common.toml").write_text(f'[col.1-3]\ntarget = "{target}"\n')
+    layout = folder / "plate.toml"
+    layout.write_text(
+        '[meta]\ninclude = "common.toml"\n\n'
+        '[row.A]\nrole = "sample"\nproduct = "P"\nlot = "L1"\n\n'
+        "[col.1]\net_ratio = 1\n[col.2]\net_ratio = 3\n[col.3]\net_ratio = 10\n"
+    )
+    return layout
+
+
+def test_parsed_layout_is_reused_until_it_or_an_included_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from killcurve.io import layout as layout_module
+
+    layout = _write_layout(tmp_path)
+    cache = tmp_path / "cache"
+    parses: list[Path] = []
+    parse = layout_module._parse_layout
+
+    def counted(path: Path):
+        parses.append(path)
+        return parse(path)
+
+    monkeypatch.setattr(layout_module, "_parse_layout", counted)
+    fresh = layout_module.read_layout(layout)
+    assert fresh["target"].to_list() == ["K562"] * 3
+    assert fresh["et_ratio"].to_list() == [1.0, 3.0, 10.0]
+    first = layout_module.read_layout(layout, cache)
+    again = layout_module.read_layout(layout, cache)
+    # The cached table is the parsed one, schema and values (Int32 columns, Float64 E:T).
+    assert first.equals(fresh) and again.equals(fresh) and again.schema == fresh.schema
+    assert len(parses) == 2  # once without the cache, once to fill it
+    # Editing the included file (not the layout itself) is seen.
+    (tmp_path / "common.toml").write_text('[col.1-3]\ntarget = "SHP-77"\n')
+    assert layout_module.read_layout(layout, cache)["target"].to_list() == ["SHP-77"] * 3
+    assert len(parses) == 3
+    # An included file that is gone is reported as without the cache, not served stale.
+    (tmp_path / "common.toml").unlink()
+    with pytest.raises(KillcurveInputError, match="not a valid wellmap layout"):
+        layout_module.read_layout(layout, cache)
+
+
+def test_a_layout_that_fails_is_not_cached(tmp_path: Path) -> None:
+    from killcurve.io.layout import read_layout
+
+    layout = tmp_path / "plate.toml"
+    layout.write_text('[row.A]\nrole = "sample"\n[col.1]\net_ratio = "ten"\n')
+    for _ in range(2):
+        with pytest.raises(KillcurveInputError, match="et_ratio must be a number"):
+            read_layout(layout, tmp_path / "cache")
+    assert not list((tmp_path / "cache").rglob("key"))

@@ -42,11 +42,13 @@ def chunk_tables(
     thresholds: QcThresholds,
     exclusions: pl.DataFrame | None = None,
     source: str = "",
+    cache: Path | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Wells (with ``pct_lysis``, before failed plates are excluded) and plate QC of the
     plates in ``sheet`` (samplesheet rows); ``exclusions`` lines of other plates are ignored,
-    ``source`` names the exclusions file in messages."""
-    wells = load_wells(sheet, study_dir)
+    ``source`` names the exclusions file in messages, ``cache`` is where parsed layouts are
+    reused from (:func:`killcurve.io.layout.read_layout`)."""
+    wells = load_wells(sheet, study_dir, cache)
     if exclusions is not None:
         mine = exclusions.filter(pl.col("plate_id").is_in(sheet["plate_id"].implode()))
         wells = apply_exclusions(wells, mine, source)

@@ -36,7 +36,18 @@ import polars as pl
 import killcurve
 
 #: Libraries whose version can change what a memoised job writes.
-LIBRARIES = ("polars", "numpy", "scipy", "statsmodels", "matplotlib", "plotnine", "pypdf", "pillow")
+LIBRARIES = (
+    "polars",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "plotnine",
+    "pypdf",
+    "pillow",
+    "pandas",
+    "wellmap",
+)
 KEY_FILE = "key"
 
 
@@ -120,6 +131,63 @@ def memo_json(entry: Path, key: str, make: Callable[[], Any]) -> Any:
     value = make()
     _store(entry, key, lambda fresh: (fresh / "value.json").write_text(json.dumps(value)))
     return value
+
+
+def memo_table_from_files(
+    entry: Path, label: str, make: Callable[[], tuple[pl.DataFrame, Iterable[Path]]]
+) -> pl.DataFrame:
+    """``make()``'s table, or the one stored in ``entry`` when the files it was read from are
+    byte for byte the same (and :func:`code_digest` too).
+
+    For a reader whose inputs are known only once it has run (a plate layout that includes
+    other files): ``make()`` returns the table and every file it read. The entry records those
+    paths (:func:`portable_path`); a later call hashes the same paths' current contents, with
+    ``label`` (e.g. the file asked for), into the key and compares it with the stored one. A
+    recorded file that is gone is a miss, so ``make()`` runs and reports it as it would
+    without the cache.
+    """
+    entry = Path(entry)
+    try:
+        recorded = json.loads((entry / "files.json").read_text())
+    except (OSError, ValueError):
+        recorded = None
+    if isinstance(recorded, list):
+        key = _files_key(label, recorded)
+        if key is not None and _holds(entry, key):
+            try:
+                return pl.read_ipc(io.BytesIO((entry / "table.arrow").read_bytes()))
+            except OSError:
+                pass
+    table, files = make()
+    names = sorted({portable_path(Path(f)) for f in files})
+    key = _files_key(label, names)
+    if key is not None:
+
+        def write(fresh: Path) -> None:
+            table.write_ipc(fresh / "table.arrow", compression="uncompressed")
+            (fresh / "files.json").write_text(json.dumps(names))
+
+        _store(entry, key, write)
+    return table
+
+
+def portable_path(path: Path) -> str:
+    """``path`` resolved, relative to the working directory (the study) when inside it: a
+    cache entry then holds the same bytes in a copy of the study elsewhere."""
+    resolved = Path(path).resolve()
+    here = Path.cwd().resolve()
+    return resolved.relative_to(here).as_posix() if resolved.is_relative_to(here) else str(resolved)
+
+
+def _files_key(label: str, files: Iterable[str]) -> str | None:
+    """:func:`memo_key` over ``label`` and each file's name and bytes; None if one is gone."""
+    parts = [label]
+    for name in files:
+        try:
+            parts += [name, hashlib.sha256(Path(name).read_bytes()).hexdigest()]
+        except OSError:
+            return None
+    return memo_key(parts)
 
 
 def _holds(entry: Path, key: str) -> bool:

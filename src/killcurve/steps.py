@@ -97,14 +97,17 @@ def collect_chunk(
     qc_out: Path,
     qc: dict[str, Any],
     exclusions: Path | None = None,
+    cache: Path | None = None,
 ) -> None:
     """Wells with % lysis and plate QC of some samplesheet rows (``plates``: one dict per
-    row); written as Parquet for :func:`merge_wells` and the chunk's plate maps."""
+    row); written as Parquet for :func:`merge_wells` and the chunk's plate maps. ``cache``:
+    where unchanged layouts are reused from (:func:`killcurve.io.layout.read_layout`)."""
     from killcurve.chunks import chunk_tables
 
     sheet = pl.DataFrame(list(plates), schema=dict.fromkeys(plates[0], pl.String))
     excl = read_exclusions(exclusions) if exclusions is not None else None
-    wells, table = chunk_tables(sheet, study_dir, _thresholds(qc), excl, str(exclusions))
+    limits = _thresholds(qc)
+    wells, table = chunk_tables(sheet, study_dir, limits, excl, str(exclusions), cache)
     write_parquet(wells, wells_out)
     write_parquet(table, qc_out)
 

@@ -44,17 +44,20 @@ TRAILING_COLUMNS = ("file", "layout", "excluded", "exclusion_reason")
 SELECT_COLUMNS = ("plate_index", "read", "normalise_read")
 
 
-def plate_layout(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
+def plate_layout(
+    sheet_row: dict[str, str], study_dir: Path, cache: Path | None = None
+) -> pl.DataFrame:
     """The layout of one plate with the samplesheet's plate-wide fields merged in, checked.
 
     A field set both in the samplesheet and the layout must agree on every
-    well where the layout sets it; otherwise the plate is refused.
+    well where the layout sets it; otherwise the plate is refused. ``cache``: see
+    :func:`killcurve.io.layout.read_layout`.
     """
     plate = sheet_row["plate_id"]
     path = resolve_in_study(study_dir, sheet_row["layout"], f"plate {plate} layout")
     where = f"plate {plate} (layout {sheet_row['layout']})"
     try:
-        layout = read_layout(path)
+        layout = read_layout(path, cache)
     except KillcurveInputError as err:
         raise KillcurveInputError(f"plate {plate}: {err}") from None
     for column, value in sheet_row.items():
@@ -134,19 +137,22 @@ def normalise(readings: pl.DataFrame, baseline: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
+def plate_wells(
+    sheet_row: dict[str, str], study_dir: Path, cache: Path | None = None
+) -> pl.DataFrame:
     """Read one plate's export and join it to its checked layout.
 
     Refuses: layout wells outside the export's plate, layout wells whose
     reading is empty or not a number. Overflow/saturated wells are kept,
-    excluded, with reason ``overflow``.
+    excluded, with reason ``overflow``. ``cache``: where parsed layouts are reused from
+    (:func:`killcurve.io.layout.read_layout`).
     """
     plate = sheet_row["plate_id"]
     if sheet_row.get("format") == tidy_csv.FORMAT and is_tidy_mapping(
         resolve_in_study(study_dir, sheet_row["layout"], f"plate {plate} layout")
     ):
         return tidy_plate_wells(sheet_row, study_dir)
-    layout = plate_layout(sheet_row, study_dir)
+    layout = plate_layout(sheet_row, study_dir, cache)
     path = resolve_in_study(study_dir, sheet_row["file"], f"plate {plate} file")
     try:
         export = read_export(path, sheet_row.get("format") or "grid_csv")
@@ -188,9 +194,9 @@ def plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     )
 
 
-def load_wells(sheet: pl.DataFrame, study_dir: Path) -> pl.DataFrame:
+def load_wells(sheet: pl.DataFrame, study_dir: Path, cache: Path | None = None) -> pl.DataFrame:
     """The well table of a whole study: :func:`plate_wells` for every samplesheet row."""
-    plates = [plate_wells(row, study_dir) for row in sheet.iter_rows(named=True)]
+    plates = [plate_wells(row, study_dir, cache) for row in sheet.iter_rows(named=True)]
     wells = pl.concat(plates, how="diagonal_relaxed")
     extra = [c for c in wells.columns if c not in (*WELL_COLUMNS, *TRAILING_COLUMNS)]
     for column in WELL_COLUMNS:

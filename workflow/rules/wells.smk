@@ -36,6 +36,8 @@ rule collect_chunk:
         # The chunk's samplesheet rows: editing a row reruns its chunk only.
         plates=lambda w: CHUNKS[w.chunk],
         qc=config["qc"],
+        # Parsed layouts whose files did not change are reused from here (killcurve.memo).
+        cache=MEMO_CACHE,
     script:
         "../scripts/collect_chunk.py"
 

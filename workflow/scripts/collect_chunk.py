@@ -11,4 +11,5 @@ run(
     qc_out=Path(snakemake.output.qc),
     qc=dict(snakemake.params.qc),
     exclusions=Path(snakemake.input.exclusions[0]) if snakemake.input.exclusions else None,
+    cache=Path(snakemake.params.cache),
 )

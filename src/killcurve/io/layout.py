@@ -36,13 +36,18 @@ OPTIONAL_TEXT_FIELDS = ("stage", "cryo")
 _WELLMAP_INTERNAL = ("well0", "row_i", "col_j")
 
 
-def read_layout(path: Path) -> pl.DataFrame:
+def read_layout(path: Path, cache: Path | None = None) -> pl.DataFrame:
     """Load a wellmap layout as one row per defined well.
 
     Columns: ``well`` (``A1``), ``row`` (``A``), ``col`` (Int32), ``role`` and
     every field the layout defines. ``et_ratio`` and ``concentration`` are Float64
     when present.
     Raises :class:`KillcurveInputError` naming the file when it cannot be read.
+
+    With ``cache`` (a directory), the table read last time is reused while the layout and
+    every file it includes (wellmap's ``meta.include`` and the like) keep their bytes
+    (:func:`killcurve.memo.memo_table_from_files`): re-reading an unchanged chunk of
+    plates then neither imports wellmap and pandas (~0.8 s) nor parses its TOML files.
     """
     path = Path(path)
     if not path.is_file():
@@ -50,13 +55,26 @@ def read_layout(path: Path) -> pl.DataFrame:
             f"layout {path}: file not found. Check the samplesheet's layout column "
             "(paths are relative to the study directory)."
         )
+    if cache is None:
+        return _parse_layout(path)[0]
+    import hashlib
+
+    from killcurve.memo import memo_table_from_files, portable_path
+
+    name = portable_path(path)
+    entry = Path(cache) / "layouts" / hashlib.sha256(name.encode()).hexdigest()[:32]
+    return memo_table_from_files(entry, f"layout {name}", lambda: _parse_layout(path))
+
+
+def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
+    """:func:`read_layout` without a cache, and the files wellmap read (the layout too)."""
     # Imported here: wellmap loads pandas and matplotlib (~0.8 s), which parsing the
     # workflow and the steps that only merge read plates do not need.
     import pandas as pd
     import wellmap
 
     try:
-        frame = wellmap.load(str(path))
+        frame, meta = wellmap.load(str(path), meta=True)
     except Exception as err:  # wellmap reports TOML and layout errors with its own types
         message = " ".join(str(err).split())
         raise KillcurveInputError(
@@ -81,7 +99,7 @@ def read_layout(path: Path) -> pl.DataFrame:
         # A field with numbers in some wells and text in others becomes text everywhere.
         frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v))
     layout = pl.from_pandas(frame).with_columns(pl.col("col").cast(pl.Int32))
-    return layout
+    return layout, {Path(d) for d in meta.dependencies} | {path}
 
 
 def check_layout(layout: pl.DataFrame, where: str) -> None:

@@ -153,7 +153,7 @@ def test_maps_gathered_from_chunks_show_duplicates_across_chunks(duplicated_stud
     ).read_bytes()
 
 
-def test_chunk_maps_reuse_unchanged_plates_pngs_byte_for_byte(tmp_path: Path, monkeypatch) -> None:
+def test_chunk_maps_reuse_unchanged_plates_maps_byte_for_byte(tmp_path: Path, monkeypatch) -> None:
     wells = [
         plate("P1", [5.0, 7.0, 1.0, 11.0], [False, False, False, False]),
         plate("P2", [3.0, 9.0, 2.0, 12.0], [False, True, False, False]),
@@ -183,7 +183,7 @@ def test_chunk_maps_reuse_unchanged_plates_pngs_byte_for_byte(tmp_path: Path, mo
     cache = tmp_path / "cache"
     draw(wells, "first", cache)
     assert len(rendered) == 3
-    # P2 changes: only its PNG is rendered again; the others come from the cache.
+    # P2 changes: only its map (PNG and PDF page) is drawn again; the others come from the cache.
     changed = [wells[0], plate("P2", [3.0, 8.0, 2.0, 12.0], [False, True, False, False]), wells[2]]
     again = draw(changed, "again", cache)
     assert len(rendered) == 4
@@ -229,3 +229,77 @@ def test_maps_cross_out_rout_outliers_marked_after_the_merge(duplicated_study) -
         drawn_in_chunk = (out / f"{chunk}.plates" / f"{plate_id}.png").read_bytes()
         if plate_id in with_outliers:
             assert png != drawn_in_chunk, f"{plate_id}: outliers not crossed out"
+
+
+def test_joined_maps_store_shared_resources_once(tmp_path: Path) -> None:
+    import pikepdf
+
+    from killcurve.figures.pdf_pages import join_pages
+
+    # P1 and P3 use the same glyphs; P2's QC reason adds others ("QC failed: …").
+    reasons = [("P1", ""), ("P2", "z_prime 0.1 < 0.5"), ("P3", "")]
+    wells = pl.concat(
+        [plate(p, [5.0 + i, 7.0, 1.0, 11.0], [False] * 4) for i, (p, _) in enumerate(reasons)]
+    )
+    joined = steps._draw_maps(wells, reasons, tmp_path, 30)
+    singles = [steps._draw_maps(wells.filter(pl.col("plate_id") == p), [(p, w)], tmp_path, 30)
+               for p, w in reasons]  # fmt: skip
+    document = pikepdf.open(io.BytesIO(joined))
+    fonts = [{n: f.objgen for n, f in page.Resources.Font.items()} for page in document.pages]
+    assert fonts[0] == fonts[2] and fonts[0] != fonts[1]  # same glyphs: the same font objects
+    # matplotlib's marker shapes (/P…) are forms, the same on every page.
+    markers = [{n: x.objgen for n, x in page.Resources.XObject.items() if n.startswith("/P")}
+               for page in document.pages]  # fmt: skip
+    assert markers[0] and markers[0] == markers[1] == markers[2]
+    assert len(joined) < 0.7 * sum(map(len, singles))
+    # Each page shows its own plate: the pages are the single maps, in order.
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(joined)).pages]
+    for (plate_id, _), text in zip(reasons, texts, strict=True):
+        assert f"{plate_id} (release): signal" in text, text
+    assert "QC failed: z_prime 0.1 < 0.5" in texts[1]
+    # The same pages give the same bytes.
+    pages = []
+    for i, single in enumerate(singles):
+        pages.append(tmp_path / f"{i}.pdf")
+        pages[-1].write_bytes(single)
+    assert join_pages(pages) == join_pages(pages)
+
+
+def test_font_subsets_are_made_once_per_glyph_set_and_give_the_same_bytes(monkeypatch) -> None:
+    import matplotlib
+    from matplotlib.backends import _backend_pdf_ps as backend
+
+    from killcurve.figures import pdf_pages
+    from killcurve.figures.save import PDF_METADATA
+
+    monkeypatch.setattr(pdf_pages, "_SUBSETS", {})
+    made: list[frozenset] = []
+    subset = backend.get_glyphs_subset
+
+    def counted(fontfile, glyphs):
+        made.append(frozenset(glyphs))
+        return subset(fontfile, glyphs)
+
+    monkeypatch.setattr(backend, "get_glyphs_subset", counted)
+    canvas = PlateMapCanvas((8, 12))
+
+    def page(plate_id: str) -> bytes:
+        buffer = io.BytesIO()
+        with matplotlib.rc_context({"pdf.fonttype": 42}):
+            canvas.show(plate_map_data(plate(plate_id, [5.0, 7.0, 1.0, 11.0], [False] * 4)))
+            canvas.figure.savefig(buffer, format="pdf", metadata=PDF_METADATA)
+        return buffer.getvalue()
+
+    with pdf_pages.reused_font_subsets():
+        first = page("P1")
+        subsets = len(made)  # one per font subset of the page (matplotlib may make two)
+        again = page("P1")
+        assert len(made) == subsets  # the same glyphs: nothing subset again
+        other = page("Q7")
+    canvas.close()
+    assert backend.get_glyphs_subset is counted  # restored on leaving
+    assert first == again and first != other
+    # Q7 adds a glyph (Q) to the text's subset: that one is made, the other reused.
+    assert len(made) == subsets + 1 and made[-1] not in made[:subsets]
+    # The subsets are embedded as TrueType (Type 42), not Type 3.
+    assert b"/FontFile2" in first and b"/Type3" not in first

@@ -101,6 +101,7 @@ def read_viability_sheet(path: Path, study_dir: Path) -> pl.DataFrame:
         format=pl.col("format").replace("", None).fill_null("auto"),
         line=pl.Series(lines, dtype=pl.Int64),
     )
+    found: set[str] = set()  # counter files checked (many rows share one file)
     for row in sheet.iter_rows(named=True):
         place = f"{where} line {row['line']}"
         empty = [c for c in REQUIRED_COLUMNS if not row[c]]
@@ -111,12 +112,15 @@ def read_viability_sheet(path: Path, study_dir: Path) -> pl.DataFrame:
                 f"{place}: unknown cell-counter format {row['format']!r}. Known formats: "
                 f"auto, {', '.join(COUNTER_FORMATS)}."
             )
+        if row["file"] in found:
+            continue
         target = resolve_in_study(study_dir, row["file"], f"{place} file")
         if not target.is_file():
             raise KillcurveInputError(
                 f"{place}: counter file {row['file']!r} does not exist (looked in {target}). "
                 "Fix the path (relative to the study directory) or add the file."
             )
+        found.add(row["file"])
     return sheet
 
 

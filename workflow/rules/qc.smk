@@ -16,7 +16,7 @@ rule plot_chunk_maps:
     params:
         code=CODE_VERSION,
         exclude_failed=config["qc"].get("exclude_failed_plates", True),
-        # PNGs of plates whose wells did not change are copied from here (killcurve.memo).
+        # Maps (PNG, PDF page) of plates whose wells did not change are copied from here.
         cache=MEMO_CACHE,
     script:
         "../scripts/plot_chunk_maps.py"

@@ -303,3 +303,45 @@ def test_font_subsets_are_made_once_per_glyph_set_and_give_the_same_bytes(monkey
     assert len(made) == subsets + 1 and made[-1] not in made[:subsets]
     # The subsets are embedded as TrueType (Type 42), not Type 3.
     assert b"/FontFile2" in first and b"/Type3" not in first
+
+
+def test_stored_font_subsets_serve_a_later_process_with_the_same_bytes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import matplotlib
+    from matplotlib.backends import _backend_pdf_ps as backend
+
+    from killcurve.figures import pdf_pages
+    from killcurve.figures.save import PDF_METADATA
+
+    made: list[frozenset] = []
+    subset = backend.get_glyphs_subset
+
+    def counted(fontfile, glyphs):
+        made.append(frozenset(glyphs))
+        return subset(fontfile, glyphs)
+
+    monkeypatch.setattr(backend, "get_glyphs_subset", counted)
+    canvas = PlateMapCanvas((8, 12))
+
+    def page(store: Path | None) -> bytes:
+        buffer = io.BytesIO()
+        monkeypatch.setattr(pdf_pages, "_SUBSETS", {})  # as in a new process
+        with pdf_pages.reused_font_subsets(store), matplotlib.rc_context({"pdf.fonttype": 42}):
+            canvas.show(plate_map_data(plate("P1", [5.0, 7.0, 1.0, 11.0], [False] * 4)))
+            canvas.figure.savefig(buffer, format="pdf", metadata=PDF_METADATA)
+        return buffer.getvalue()
+
+    store = tmp_path / "fonts"
+    plain = page(None)
+    subsets = len(made)
+    first = page(store)
+    assert len(made) == 2 * subsets and len(list(store.glob("*.ttf"))) == subsets
+    later = page(store)
+    assert len(made) == 2 * subsets  # read from the store, not subset again
+    assert later == first == plain
+    # A damaged stored subset is made again, not trusted.
+    for stored in store.glob("*.json"):
+        stored.write_text("not json")
+    assert page(store) == plain and len(made) == 3 * subsets
+    canvas.close()

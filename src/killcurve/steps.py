@@ -378,12 +378,15 @@ def _save(plot: Any, pdf: Path, png: Path, height: float, cache: Path | None) ->
     """Write ``plot`` double-column wide, ``height`` inches high, into ``pdf`` and ``png``
     (:func:`killcurve.figures.save.save_figure`; each file appears whole or not at all).
     With ``cache`` (a directory), also the report's screen-size copy of the PNG, from the
-    pixels at hand (:func:`_screen_copy`)."""
+    pixels at hand (:func:`_screen_copy`), and the PDF's font subsets are reused from
+    ``cache/fonts`` (:func:`killcurve.figures.pdf_pages.reused_font_subsets`)."""
+    from killcurve.figures.pdf_pages import FONT_STORE, reused_font_subsets
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN
 
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
-    pixels = save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
+    with reused_font_subsets(Path(cache) / FONT_STORE if cache is not None else None):
+        pixels = save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
     os.replace(tmp_pdf, pdf)
     os.replace(tmp_png, png)
     if cache is not None:
@@ -491,7 +494,7 @@ def _draw_maps(
     import matplotlib
     from matplotlib.image import imsave
 
-    from killcurve.figures.pdf_pages import join_pages, reused_font_subsets
+    from killcurve.figures.pdf_pages import FONT_STORE, join_pages, reused_font_subsets
     from killcurve.figures.plate_map import MAP_RC, PlateMapCanvas, plate_map_data
     from killcurve.figures.save import PDF_METADATA, PNG_METADATA
     from killcurve.memo import memo_key, memoised, style_digest
@@ -502,7 +505,7 @@ def _draw_maps(
     with (
         tempfile.TemporaryDirectory() as folder,
         matplotlib.rc_context(MAP_RC),
-        reused_font_subsets(),
+        reused_font_subsets(Path(cache) / FONT_STORE if cache is not None else None),
     ):
         pages = []
         for plate, why in reasons:

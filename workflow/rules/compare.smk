@@ -1,8 +1,8 @@
 # The study-level statistics in one job: comparisons, stage trend and thaw retention all read
 # only the fitted curves (and the wells), and as one process they load statsmodels and the
-# curves once (three jobs cost ~2 CPU-s more in a one-plate rerun of 1,000 plates). First
-# after the fit: it heads the longest chain (comparisons -> forest plot -> report and figure
-# pack), which otherwise waited behind the figure jobs.
+# curves once (three jobs cost ~2 CPU-s more in a one-plate rerun of 1,000 plates). Next
+# after the per-target figures: it heads a long chain (comparisons -> forest plot -> report
+# and figure pack), which otherwise waited behind the dossier figures.
 rule study_statistics:
     input:
         curves="results/tables/curves.parquet",

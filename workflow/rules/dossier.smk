@@ -2,7 +2,7 @@
 # thaw); their inputs, shared with the report and figure pack, are in common.smk. A figure
 # whose input the study lacks (no comparisons, stages, viability key or pre/post-thaw pairs)
 # is not made: killcurve.report.summary.available_figures decides from the config and the
-# fitted curves.
+# fitted curves. Priority 1: before the workbook, which nothing waits for.
 rule plot_forest:
     input:
         curves="results/tables/curves.parquet",
@@ -14,6 +14,7 @@ rule plot_forest:
         "logs/plot_forest.log",
     benchmark:
         "logs/benchmarks/plot_forest.tsv"
+    priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:
@@ -37,6 +38,7 @@ rule plot_stages:
         "logs/plot_stages.log",
     benchmark:
         "logs/benchmarks/plot_stages.tsv"
+    priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:
@@ -60,6 +62,7 @@ rule plot_thaw:
         "logs/plot_thaw.log",
     benchmark:
         "logs/benchmarks/plot_thaw.tsv"
+    priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:
@@ -86,6 +89,7 @@ rule plot_viability:
         "logs/plot_viability.log",
     benchmark:
         "logs/benchmarks/plot_viability.tsv"
+    priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:

@@ -1,6 +1,8 @@
 include: "dossier.smk"
 
 
+# Priority 0 (the default, the lowest here): no job waits for the workbook, so it fills a core
+# left idle, e.g. beside the figure pack at the end of a rerun.
 rule write_workbook:
     input:
         qc="results/tables/plate_qc.csv",
@@ -64,6 +66,7 @@ rule render_report:
         html="results/report.html",
     log:
         "logs/render_report.log",
+    priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:
@@ -94,6 +97,7 @@ rule build_figure_pack:
         pdf="results/figures/figure_pack.pdf",
     log:
         "logs/build_figure_pack.log",
+    priority: 1
     conda:
         "../envs/killcurve.yaml"
     params:

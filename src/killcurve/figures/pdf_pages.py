@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pikepdf
+if TYPE_CHECKING:
+    import pikepdf
 
+#: The folder of a memo cache (``results/.cache``) that holds stored font subsets.
+FONT_STORE = "fonts"
 #: Resource categories whose entries are shared between pages (ISO 32000-1 §7.8.3).
 RESOURCE_KINDS = ("/Font", "/XObject", "/ExtGState", "/Pattern", "/Shading", "/ColorSpace")
 
@@ -35,6 +41,8 @@ def join_pages(files: Sequence[Path]) -> bytes:
     The document information says ``Producer: killcurve``; the file identifier is derived
     from the content (qpdf's deterministic ID), so the same pages give the same bytes.
     """
+    import pikepdf  # here: the figure jobs use this module only for the font subsets
+
     joined = pikepdf.new()
     sources = [pikepdf.open(path) for path in files]
     try:
@@ -58,6 +66,8 @@ def share_resources(document: pikepdf.Pdf) -> int:
     stream bytes, as stored, are equal, following every reference inside them. Objects no
     page uses any more are dropped when the document is saved.
     """
+    import pikepdf
+
     digests: dict[tuple[int, int], bytes] = {}
     first: dict[bytes, pikepdf.Object] = {}
     changed = 0
@@ -83,6 +93,8 @@ def share_resources(document: pikepdf.Pdf) -> int:
 def _digest(item: object, seen: dict[tuple[int, int], bytes]) -> bytes:
     """SHA-256 of ``item``'s content, references followed (each indirect object once).
     Numbers and booleans arrive as Python values (pikepdf converts them)."""
+    import pikepdf
+
     if not isinstance(item, pikepdf.Object):
         return hashlib.sha256(repr(item).encode()).digest()
     indirect = item.is_indirect
@@ -130,15 +142,18 @@ _SUBSETS: dict[tuple[str, int, frozenset[int]], tuple[bytes, dict[int, int]]] = 
 
 
 @contextmanager
-def reused_font_subsets() -> Iterator[None]:
+def reused_font_subsets(store: Path | None = None) -> Iterator[None]:
     """While active, matplotlib's PDF backend gets each TrueType subset from the first time
-    this process made it (same font file, face and glyphs) instead of subsetting again.
+    it was made (same font file, face and glyphs) instead of subsetting again: in this
+    process, and with ``store`` (a directory) in earlier runs too.
 
-    The subset is stored as font-file bytes and handed back re-opened, also the first time,
-    so a PDF has the same bytes whether its subset was made or reused. This replaces
-    ``matplotlib.backends._backend_pdf_ps.get_glyphs_subset`` (a private function; its
-    ``SubsetResults`` form is matplotlib ≥ 3.11) for the duration; with another matplotlib
-    the fonts are subset as usual.
+    The subset is kept as font-file bytes and handed back re-opened, also the first time,
+    so a PDF has the same bytes whether its subset was made or reused. A stored subset is
+    named by the SHA-256 of the font file's bytes, the face, the glyphs and the versions of
+    matplotlib and fontTools; one that cannot be read or written is made again. This
+    replaces ``matplotlib.backends._backend_pdf_ps.get_glyphs_subset`` (a private function;
+    its ``SubsetResults`` form is matplotlib ≥ 3.11) for the duration; with another
+    matplotlib the fonts are subset as usual.
     """
     from matplotlib.backends import _backend_pdf_ps as backend
 
@@ -153,9 +168,16 @@ def reused_font_subsets() -> Iterator[None]:
 
         key = (str(fontfile), getattr(fontfile, "face_index", 0), frozenset(glyphs))
         if key not in _SUBSETS:
-            with make(fontfile, set(glyphs)) as subset:
-                font_file = backend.font_as_file(subset.font).getvalue()
-                _SUBSETS[key] = (font_file, dict(subset.glyph_index_map))
+            stored = _stored_subset(store, key) if store is not None else None
+            if stored is None:
+                with make(fontfile, set(glyphs)) as subset:
+                    stored = (
+                        backend.font_as_file(subset.font).getvalue(),
+                        dict(subset.glyph_index_map),
+                    )
+                if store is not None:
+                    _store_subset(store, key, stored)
+            _SUBSETS[key] = stored
         font_file, index_map = _SUBSETS[key]
         # recalcTimestamp=False: the head table keeps its date (not the time of saving).
         font = TTFont(io.BytesIO(font_file), recalcTimestamp=False)
@@ -166,3 +188,53 @@ def reused_font_subsets() -> Iterator[None]:
         yield
     finally:
         backend.get_glyphs_subset = make
+
+
+def _subset_name(key: tuple[str, int, frozenset[int]]) -> str:
+    """The stored name of a subset: SHA-256 of the font's bytes, face, glyphs and versions."""
+    from importlib.metadata import version
+
+    path, face, glyphs = key
+    digest = hashlib.sha256(_file_digest(path).encode())
+    digest.update(f"{face}|{sorted(glyphs)}".encode())
+    digest.update(f"matplotlib={version('matplotlib')} fonttools={version('fonttools')}".encode())
+    return digest.hexdigest()
+
+
+@cache
+def _file_digest(path: str) -> str:
+    """SHA-256 of a font file's bytes (once per process)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _stored_subset(
+    store: Path, key: tuple[str, int, frozenset[int]]
+) -> tuple[bytes, dict[int, int]] | None:
+    """The subset stored under ``key``'s name in ``store``, or None."""
+    name = Path(store) / _subset_name(key)
+    try:
+        font_file = name.with_suffix(".ttf").read_bytes()
+        pairs = json.loads(name.with_suffix(".json").read_text())
+        return font_file, {int(old): int(new) for old, new in pairs}
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _store_subset(
+    store: Path, key: tuple[str, int, frozenset[int]], subset: tuple[bytes, dict[int, int]]
+) -> None:
+    """Write ``subset`` into ``store`` (each file under a temporary name, then renamed; the
+    map last, so a subset is only read once both files are whole)."""
+    name = Path(store) / _subset_name(key)
+    font_file, index_map = subset
+    try:
+        name.parent.mkdir(parents=True, exist_ok=True)
+        for suffix, data in (
+            (".ttf", font_file),
+            (".json", json.dumps(sorted(index_map.items())).encode()),
+        ):
+            partial = name.with_suffix(f"{suffix}.partial")
+            partial.write_bytes(data)
+            os.replace(partial, name.with_suffix(suffix))
+    except OSError:
+        pass  # the store is only an optimisation

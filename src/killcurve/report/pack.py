@@ -126,9 +126,13 @@ def _text_pages(
     The contents page, which names the run's provenance id, changes with every input;
     the caption pages only with the figures and captions. They are two PDFs, and with
     ``cache`` (a directory) the caption pages drawn from the same lines as last time are
-    reused (:func:`killcurve.memo.memoised`; ~1.5 CPU-s at the end of every rerun).
+    reused (:func:`killcurve.memo.memoised`; ~1.5 CPU-s at the end of every rerun), and the
+    contents page's font subsets too (:func:`killcurve.figures.pdf_pages.reused_font_subsets`).
     """
-    contents = _text_pdf(pages[:1])
+    from killcurve.figures.pdf_pages import FONT_STORE, reused_font_subsets
+
+    with reused_font_subsets(Path(cache) / FONT_STORE if cache is not None else None):
+        contents = _text_pdf(pages[:1])
     captions = pages[1:]
     if not captions:
         return list(PdfReader(io.BytesIO(contents)).pages)

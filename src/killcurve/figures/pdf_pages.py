@@ -223,8 +223,9 @@ def _stored_subset(
 def _store_subset(
     store: Path, key: tuple[str, int, frozenset[int]], subset: tuple[bytes, dict[int, int]]
 ) -> None:
-    """Write ``subset`` into ``store`` (each file under a temporary name, then renamed; the
-    map last, so a subset is only read once both files are whole)."""
+    """Write ``subset`` into ``store`` (each file under a name of this process, then renamed;
+    the map last, so a subset is only read once both files are whole). Jobs running side by
+    side may store the same subset at once: they write the same bytes, each to its own file."""
     name = Path(store) / _subset_name(key)
     font_file, index_map = subset
     try:
@@ -233,7 +234,7 @@ def _store_subset(
             (".ttf", font_file),
             (".json", json.dumps(sorted(index_map.items())).encode()),
         ):
-            partial = name.with_suffix(f"{suffix}.partial")
+            partial = name.with_suffix(f"{suffix}.{os.getpid()}.partial")
             partial.write_bytes(data)
             os.replace(partial, name.with_suffix(suffix))
     except OSError:

@@ -484,10 +484,10 @@ def _draw_maps(
 
     Each map is drawn as a one-page PDF (each font subset made once per glyph set) and the
     pages are joined with their fonts, markers and colour bars stored once
-    (:mod:`killcurve.figures.pdf_pages`). With
-    ``cache`` (a directory), a plate's PNG and page drawn from the same wells, reasons and
-    dpi as last time are copied from it (:func:`killcurve.memo.memoised`): after one plate
-    of a chunk changed, its map is the only one drawn (~0.1 CPU-s a page, 5 s a chunk).
+    (:mod:`killcurve.figures.pdf_pages`). With ``cache`` (a directory), a plate's PNG and
+    page drawn from the same wells, reasons and dpi as last time are copied from it
+    (:func:`killcurve.memo.memoised`): after one plate of a chunk changed, its map is the
+    only one drawn (~0.1 CPU-s a page; a whole chunk of 50 costs ~5 s).
     """
     import tempfile
 

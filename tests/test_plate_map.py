@@ -265,14 +265,11 @@ def test_joined_maps_store_shared_resources_once(tmp_path: Path) -> None:
     assert join_pages(pages) == join_pages(pages)
 
 
-def test_font_subsets_are_made_once_per_glyph_set_and_give_the_same_bytes(monkeypatch) -> None:
-    import matplotlib
+@pytest.fixture
+def subset_calls(monkeypatch) -> list[frozenset]:
+    """The glyph sets matplotlib's PDF backend subsets fonts for, in order, from now on."""
     from matplotlib.backends import _backend_pdf_ps as backend
 
-    from killcurve.figures import pdf_pages
-    from killcurve.figures.save import PDF_METADATA
-
-    monkeypatch.setattr(pdf_pages, "_SUBSETS", {})
     made: list[frozenset] = []
     subset = backend.get_glyphs_subset
 
@@ -281,21 +278,39 @@ def test_font_subsets_are_made_once_per_glyph_set_and_give_the_same_bytes(monkey
         return subset(fontfile, glyphs)
 
     monkeypatch.setattr(backend, "get_glyphs_subset", counted)
+    return made
+
+
+def map_pdf(canvas: PlateMapCanvas, plate_id: str) -> bytes:
+    """A one-page PDF (TrueType fonts) of a four-well plate named ``plate_id`` on ``canvas``."""
+    import matplotlib
+
+    from killcurve.figures.save import PDF_METADATA
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        canvas.show(plate_map_data(plate(plate_id, [5.0, 7.0, 1.0, 11.0], [False] * 4)))
+        canvas.figure.savefig(buffer, format="pdf", metadata=PDF_METADATA)
+    return buffer.getvalue()
+
+
+def test_font_subsets_are_made_once_per_glyph_set_and_give_the_same_bytes(
+    subset_calls, monkeypatch
+) -> None:
+    from matplotlib.backends import _backend_pdf_ps as backend
+
+    from killcurve.figures import pdf_pages
+
+    monkeypatch.setattr(pdf_pages, "_SUBSETS", {})
+    made = subset_calls
+    counted = backend.get_glyphs_subset
     canvas = PlateMapCanvas((8, 12))
-
-    def page(plate_id: str) -> bytes:
-        buffer = io.BytesIO()
-        with matplotlib.rc_context({"pdf.fonttype": 42}):
-            canvas.show(plate_map_data(plate(plate_id, [5.0, 7.0, 1.0, 11.0], [False] * 4)))
-            canvas.figure.savefig(buffer, format="pdf", metadata=PDF_METADATA)
-        return buffer.getvalue()
-
     with pdf_pages.reused_font_subsets():
-        first = page("P1")
+        first = map_pdf(canvas, "P1")
         subsets = len(made)  # one per font subset of the page (matplotlib may make two)
-        again = page("P1")
+        again = map_pdf(canvas, "P1")
         assert len(made) == subsets  # the same glyphs: nothing subset again
-        other = page("Q7")
+        other = map_pdf(canvas, "Q7")
     canvas.close()
     assert backend.get_glyphs_subset is counted  # restored on leaving
     assert first == again and first != other
@@ -306,42 +321,29 @@ def test_font_subsets_are_made_once_per_glyph_set_and_give_the_same_bytes(monkey
 
 
 def test_stored_font_subsets_serve_a_later_process_with_the_same_bytes(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, subset_calls, monkeypatch
 ) -> None:
-    import matplotlib
-    from matplotlib.backends import _backend_pdf_ps as backend
-
     from killcurve.figures import pdf_pages
-    from killcurve.figures.save import PDF_METADATA
 
-    made: list[frozenset] = []
-    subset = backend.get_glyphs_subset
-
-    def counted(fontfile, glyphs):
-        made.append(frozenset(glyphs))
-        return subset(fontfile, glyphs)
-
-    monkeypatch.setattr(backend, "get_glyphs_subset", counted)
+    made = subset_calls
     canvas = PlateMapCanvas((8, 12))
 
-    def page(store: Path | None) -> bytes:
-        buffer = io.BytesIO()
+    def page(cache: Path | None) -> bytes:
         monkeypatch.setattr(pdf_pages, "_SUBSETS", {})  # as in a new process
-        with pdf_pages.reused_font_subsets(store), matplotlib.rc_context({"pdf.fonttype": 42}):
-            canvas.show(plate_map_data(plate("P1", [5.0, 7.0, 1.0, 11.0], [False] * 4)))
-            canvas.figure.savefig(buffer, format="pdf", metadata=PDF_METADATA)
-        return buffer.getvalue()
+        with pdf_pages.reused_font_subsets(cache):
+            return map_pdf(canvas, "P1")
 
-    store = tmp_path / "fonts"
+    cache = tmp_path / "cache"
+    store = cache / pdf_pages.FONT_STORE
     plain = page(None)
     subsets = len(made)
-    first = page(store)
+    first = page(cache)
     assert len(made) == 2 * subsets and len(list(store.glob("*.ttf"))) == subsets
-    later = page(store)
+    later = page(cache)
     assert len(made) == 2 * subsets  # read from the store, not subset again
     assert later == first == plain
     # A damaged stored subset is made again, not trusted.
     for stored in store.glob("*.json"):
         stored.write_text("not json")
-    assert page(store) == plain and len(made) == 3 * subsets
+    assert page(cache) == plain and len(made) == 3 * subsets
     canvas.close()

@@ -181,10 +181,12 @@ def portable_path(path: Path) -> str:
 
 def _files_key(label: str, files: Iterable[str]) -> str | None:
     """:func:`memo_key` over ``label`` and each file's name and bytes; None if one is gone."""
+    from killcurve.report.provenance import sha256
+
     parts = [label]
     for name in files:
         try:
-            parts += [name, hashlib.sha256(Path(name).read_bytes()).hexdigest()]
+            parts += [name, sha256(Path(name))]
         except OSError:
             return None
     return memo_key(parts)

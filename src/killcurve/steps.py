@@ -380,12 +380,12 @@ def _save(plot: Any, pdf: Path, png: Path, height: float, cache: Path | None) ->
     With ``cache`` (a directory), also the report's screen-size copy of the PNG, from the
     pixels at hand (:func:`_screen_copy`), and the PDF's font subsets are reused from
     ``cache/fonts`` (:func:`killcurve.figures.pdf_pages.reused_font_subsets`)."""
-    from killcurve.figures.pdf_pages import FONT_STORE, reused_font_subsets
+    from killcurve.figures.pdf_pages import reused_font_subsets
     from killcurve.figures.save import save_figure
     from killcurve.figures.theme import DOUBLE_COLUMN_IN
 
     tmp_pdf, tmp_png = _partial(pdf), _partial(png)
-    with reused_font_subsets(Path(cache) / FONT_STORE if cache is not None else None):
+    with reused_font_subsets(cache):
         pixels = save_figure(plot, tmp_pdf, tmp_png, DOUBLE_COLUMN_IN, height)
     os.replace(tmp_pdf, pdf)
     os.replace(tmp_png, png)
@@ -494,7 +494,7 @@ def _draw_maps(
     import matplotlib
     from matplotlib.image import imsave
 
-    from killcurve.figures.pdf_pages import FONT_STORE, join_pages, reused_font_subsets
+    from killcurve.figures.pdf_pages import join_pages, reused_font_subsets
     from killcurve.figures.plate_map import MAP_RC, PlateMapCanvas, plate_map_data
     from killcurve.figures.save import PDF_METADATA, PNG_METADATA
     from killcurve.memo import memo_key, memoised, style_digest
@@ -505,7 +505,7 @@ def _draw_maps(
     with (
         tempfile.TemporaryDirectory() as folder,
         matplotlib.rc_context(MAP_RC),
-        reused_font_subsets(Path(cache) / FONT_STORE if cache is not None else None),
+        reused_font_subsets(cache),
     ):
         pages = []
         for plate, why in reasons:
@@ -833,10 +833,9 @@ def _screen_copy(png: Path, cache: Path, pixels: np.ndarray | None = None) -> Pa
     PNG's RGBA pixels when at hand (the figure jobs, which so make the copies the report
     then finds), to scale instead of decoding the PNG: the same bytes either way.
     """
-    import hashlib
-
     from killcurve.memo import memo_key, memoised
     from killcurve.report.html import MAX_WIDTH_PX, scaled_png, screen_png
+    from killcurve.report.provenance import sha256
 
     def scaled() -> bytes:
         if pixels is None or pixels.shape[1] <= MAX_WIDTH_PX:
@@ -846,7 +845,7 @@ def _screen_copy(png: Path, cache: Path, pixels: np.ndarray | None = None) -> Pa
         return scaled_png(Image.fromarray(pixels, "RGBA"))
 
     out = Path(cache) / "screen" / Path(png).name
-    key = memo_key([hashlib.sha256(Path(png).read_bytes()).hexdigest(), str(MAX_WIDTH_PX)])
+    key = memo_key([sha256(Path(png)), str(MAX_WIDTH_PX)])
     entry = out.with_name(f"{Path(png).stem}.entry")
     memoised(
         entry, key, {"screen.png": out}, lambda: _atomic(out, lambda p: p.write_bytes(scaled()))

@@ -142,10 +142,11 @@ _SUBSETS: dict[tuple[str, int, frozenset[int]], tuple[bytes, dict[int, int]]] = 
 
 
 @contextmanager
-def reused_font_subsets(store: Path | None = None) -> Iterator[None]:
+def reused_font_subsets(cache: Path | None = None) -> Iterator[None]:
     """While active, matplotlib's PDF backend gets each TrueType subset from the first time
     it was made (same font file, face and glyphs) instead of subsetting again: in this
-    process, and with ``store`` (a directory) in earlier runs too.
+    process, and with ``cache`` (a memo cache directory, subsets in its :data:`FONT_STORE`
+    folder) in earlier runs too.
 
     The subset is kept as font-file bytes and handed back re-opened, also the first time,
     so a PDF has the same bytes whether its subset was made or reused. A stored subset is
@@ -157,6 +158,7 @@ def reused_font_subsets(store: Path | None = None) -> Iterator[None]:
     """
     from matplotlib.backends import _backend_pdf_ps as backend
 
+    store = Path(cache) / FONT_STORE if cache is not None else None
     make = getattr(backend, "get_glyphs_subset", None)
     results = getattr(backend, "SubsetResults", None)
     if make is None or results is None:
@@ -204,7 +206,9 @@ def _subset_name(key: tuple[str, int, frozenset[int]]) -> str:
 @cache
 def _file_digest(path: str) -> str:
     """SHA-256 of a font file's bytes (once per process)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    from killcurve.report.provenance import sha256
+
+    return sha256(Path(path))
 
 
 def _stored_subset(

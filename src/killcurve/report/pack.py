@@ -129,9 +129,9 @@ def _text_pages(
     reused (:func:`killcurve.memo.memoised`; ~1.5 CPU-s at the end of every rerun), and the
     contents page's font subsets too (:func:`killcurve.figures.pdf_pages.reused_font_subsets`).
     """
-    from killcurve.figures.pdf_pages import FONT_STORE, reused_font_subsets
+    from killcurve.figures.pdf_pages import reused_font_subsets
 
-    with reused_font_subsets(Path(cache) / FONT_STORE if cache is not None else None):
+    with reused_font_subsets(cache):
         contents = _text_pdf(pages[:1])
     captions = pages[1:]
     if not captions:

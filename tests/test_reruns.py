@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -122,6 +123,23 @@ def planned_jobs(study: Path, targets: list[str], env: dict[str, str]) -> set[tu
         elif jobs and (m := re.match(r"^\s+wildcards: chunk=(\d+)$", line)):
             jobs[-1][1] = m.group(1)
     return {(rule, chunk) for rule, chunk in jobs}
+
+
+def test_a_no_op_run_leaves_pandas_unloaded(small_run: Path) -> None:
+    """Snakemake imports pandas (0.4 s of a no-op at 1,000 plates) to check params unless
+    workflow/Snakefile marks it absent; the run must still see that nothing is to be done."""
+    probe = (
+        "import atexit, sys; from snakemake.cli import main; "
+        "atexit.register(lambda: print('pandas loaded:', sys.modules.get('pandas') is not None)); "
+        "sys.argv[0] = 'snakemake'; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *SNAKEMAKE[3:], "--directory", str(small_run)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Nothing to be done" in done.stderr
+    assert "pandas loaded: False" in done.stdout
 
 
 def test_one_changed_plate_reruns_only_its_chunk(tmp_path: Path) -> None:

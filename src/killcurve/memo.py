@@ -35,6 +35,9 @@ import polars as pl
 
 import killcurve
 
+#: Where a study keeps the cache (relative to the study; the workflow's ``MEMO_CACHE``).
+CACHE = Path("results/.cache")
+
 #: Libraries whose version can change what a memoised job writes.
 LIBRARIES = (
     "polars",

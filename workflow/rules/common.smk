@@ -6,6 +6,7 @@ import killcurve
 from killcurve.config import samplesheet_errors
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet
+from killcurve.memo import CACHE
 from killcurve.recovery import clear_results, recover_interrupted_run
 from killcurve.report.provenance import git_commit
 from killcurve.naming import target_slug
@@ -59,7 +60,7 @@ def curve_figures(wildcards):
 
 # Outputs of jobs whose data did not change are reused from here (killcurve.memo);
 # safe to delete.
-MEMO_CACHE = "results/.cache"
+MEMO_CACHE = str(CACHE)
 
 
 wildcard_constraints:

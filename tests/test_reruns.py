@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -99,6 +100,43 @@ def test_failed_rerun_leaves_no_stale_results(small_run: Path, tmp_path: Path) -
     assert "plate P05" in done.stderr
     assert "removed" in done.stderr and "from results/" in done.stderr
     assert not [p for p in (study / "results").rglob("*") if p.is_file()]
+
+
+def test_provenance_hashes_every_input_and_a_changed_plate_anew(
+    small_run: Path, tmp_path: Path
+) -> None:
+    """provenance.json holds the SHA-256 of the samplesheet, each export and layout it names
+    (hashed by the chunk jobs) and the exclusions; after one plate changed, that plate's new
+    digest and the others' unchanged ones."""
+
+    def expected(study: Path) -> dict[str, str]:
+        names = {"config/plates.tsv", "config/exclusions.tsv"}
+        names |= {row[c] for row in sheet_rows(study).values() for c in ("file", "layout")}
+        return {n: hashlib.sha256((study / n).read_bytes()).hexdigest() for n in sorted(names)}
+
+    def recorded(study: Path) -> dict[str, str]:
+        return json.loads((study / "results/provenance.json").read_text())["inputs"]
+
+    assert "viability" not in load_config(small_run / "config/config.yaml")
+    before = expected(small_run)
+    assert len(before) == 2 + 8 + 8  # sheet, exclusions, 8 exports, 8 layouts
+    assert recorded(small_run) == before
+
+    study = tmp_path / "study"
+    shutil.copytree(small_run, study, symlinks=True)
+    plate = sheet_rows(study)["P05"]["file"]
+    text = (study / plate).read_text(encoding="utf-8-sig")
+    first = re.search(r"^C[,\t](\d+)", text, flags=re.M)
+    changed = text[: first.start(1)] + str(int(first.group(1)) + 1) + text[first.end(1) :]
+    (study / plate).write_text(changed)
+    done = run_study(study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    after = recorded(study)
+    assert after == expected(study)
+    assert after[plate] != before[plate]
+    assert {k: v for k, v in after.items() if k != plate} == {
+        k: v for k, v in before.items() if k != plate
+    }
 
 
 def sheet_rows(study: Path) -> dict[str, dict[str, str]]:

@@ -98,11 +98,16 @@ def collect_chunk(
     qc: dict[str, Any],
     exclusions: Path | None = None,
     cache: Path | None = None,
+    hashes_out: Path | None = None,
 ) -> None:
     """Wells with % lysis and plate QC of some samplesheet rows (``plates``: one dict per
     row); written as Parquet for :func:`merge_wells` and the chunk's plate maps. ``cache``:
-    where unchanged layouts are reused from (:func:`killcurve.io.layout.read_layout`)."""
+    where unchanged layouts are reused from (:func:`killcurve.io.layout.read_layout`).
+    ``hashes_out``: a JSON object of the rows' export and layout files (as the sheet names
+    them) → SHA-256, for ``provenance.json`` (:func:`write_provenance`), so that a changed
+    plate is hashed again by its chunk alone."""
     from killcurve.chunks import chunk_tables
+    from killcurve.report.provenance import sha256
 
     sheet = pl.DataFrame(list(plates), schema=dict.fromkeys(plates[0], pl.String))
     excl = read_exclusions(exclusions) if exclusions is not None else None
@@ -110,6 +115,11 @@ def collect_chunk(
     wells, table = chunk_tables(sheet, study_dir, limits, excl, str(exclusions), cache)
     write_parquet(wells, wells_out)
     write_parquet(table, qc_out)
+    if hashes_out is not None:
+        files = sorted({row[column] for row in plates for column in ("file", "layout")})
+        digests = {f: sha256(Path(study_dir) / f) for f in files}
+        text = json.dumps(digests, indent=1) + "\n"
+        _atomic(hashes_out, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def merge_wells(
@@ -991,12 +1001,19 @@ def workbook(
 
 
 def write_provenance(
-    inputs: Sequence[Path], config: dict[str, Any], code_dir: Path, json_out: Path
+    inputs: Sequence[Path],
+    config: dict[str, Any],
+    code_dir: Path,
+    json_out: Path,
+    chunk_hashes: Sequence[Path] = (),
 ) -> None:
-    """Write ``provenance.json`` (input hashes, config, versions, commit, provenance id)."""
+    """Write ``provenance.json`` (input hashes, config, versions, commit, provenance id):
+    ``inputs`` are hashed here, the plate files from their chunks' digests (``chunk_hashes``,
+    written by :func:`collect_chunk`)."""
     from killcurve.report.provenance import build_provenance
 
-    record = build_provenance(inputs, config, code_dir)
+    hashed = {k: v for p in chunk_hashes for k, v in json.loads(Path(p).read_text()).items()}
+    record = build_provenance(inputs, config, code_dir, hashed)
     text = json.dumps(record, indent=2, sort_keys=True) + "\n"
     _atomic(json_out, lambda p: p.write_text(text, encoding="utf-8"))
 

@@ -35,11 +35,6 @@ if sheet_errors:
     raise WorkflowError("killcurve: " + "\n".join(sheet_errors))
 
 
-def plate_inputs(wildcards):
-    """Every plate export and layout file the samplesheet names."""
-    return sorted(set(samples["file"].to_list()) | set(samples["layout"].to_list()))
-
-
 def exclusion_sheet(wildcards):
     """The manual exclusions sheet, when the config names one."""
     return [config["exclusions"]] if config.get("exclusions") else []

@@ -24,12 +24,13 @@ rule write_workbook:
         "../scripts/write_workbook.py"
 
 
-# First of all: it names every plate file as input, and while it waits Snakemake stats all
-# of them again at each scheduling round (a few a second: snakemake/snakemake#3955).
+# The plate files are hashed by their chunk jobs (results/chunks/*.inputs.json): naming all of
+# them here made Snakemake check 2,000 more inputs in every run of a 1,000-plate study, and stat
+# them again at each scheduling round while this job waited (snakemake/snakemake#3955).
 rule write_provenance:
     input:
         sheet=config["plates"],
-        files=plate_inputs,
+        chunks=expand("results/chunks/{chunk}.inputs.json", chunk=CHUNKS),
         exclusions=exclusion_sheet,
         # the viability samplesheet and counter files (viability.smk, included later)
         viability=lambda w: VIABILITY_INPUTS,

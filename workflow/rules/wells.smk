@@ -23,6 +23,8 @@ rule collect_chunk:
     output:
         wells="results/chunks/{chunk}.wells.parquet",
         qc="results/chunks/{chunk}.plate_qc.parquet",
+        # SHA-256 of the chunk's plate files, for provenance.json
+        hashes="results/chunks/{chunk}.inputs.json",
     log:
         "logs/collect_chunk/{chunk}.log",
     benchmark:

@@ -12,4 +12,5 @@ run(
     qc=dict(snakemake.params.qc),
     exclusions=Path(snakemake.input.exclusions[0]) if snakemake.input.exclusions else None,
     cache=Path(snakemake.params.cache),
+    hashes_out=Path(snakemake.output.hashes),
 )

@@ -15,7 +15,7 @@ import hashlib
 import json
 import platform
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -67,10 +67,16 @@ def normalised_config(config: dict[str, Any]) -> str:
 
 
 def build_provenance(
-    inputs: Sequence[Path], config: dict[str, Any], code_dir: Path
+    inputs: Sequence[Path],
+    config: dict[str, Any],
+    code_dir: Path,
+    hashed: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The provenance record of a run (see the module docstring)."""
-    files = {str(p): sha256(Path(p)) for p in sorted({str(p) for p in inputs})}
+    """The provenance record of a run (see the module docstring). ``inputs`` are hashed here;
+    ``hashed`` holds input files' digests already taken (path → SHA-256 hex), e.g. by the
+    jobs that read them."""
+    taken = {str(p): sha256(Path(p)) for p in {str(p) for p in inputs}}
+    files = dict(sorted({**(hashed or {}), **taken}.items()))
     config_json = normalised_config(config)
     config_hash = hashlib.sha256(config_json.encode()).hexdigest()
     commit = git_commit(code_dir)

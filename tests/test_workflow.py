@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from .conftest import REPO, SMALL_STUDY, run_study
+from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, run_study
 
 TABLES = ("wells.parquet", "plate_qc.csv", "curves.csv", "comparisons.csv")
 
@@ -112,6 +113,24 @@ def test_second_study_with_directory_flag(edited_run: Path) -> None:
     comps = pl.read_csv(edited_run / "results/tables/comparisons.csv")
     assert set(comps["comparison"]) == {"neuk203_vs_neuk200_by_target_and_thaw", "renamed_pooled"}
     assert not (REPO / "results/tables/.wells.parquet.partial.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "off"), [((), True), (("--max-jobs-per-timespan", "50/1s"), False)]
+)
+def test_a_local_run_switches_off_only_snakemakes_default_job_rate_limit(
+    small_study: Path, extra: tuple[str, ...], off: bool
+) -> None:
+    """Its re-plan timers multiply with each job event (workflow/Snakefile, onstart); a limit
+    the user gives is kept. The chunk tables are enough to start the scheduler."""
+    done = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(small_study), "--verbose", *extra,
+         "results/tables/wells.parquet"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert ("job-rate limiter is off" in done.stderr) is off
+    assert "Submitting maximum 50 job(s) over 1.0 second(s)" in done.stderr or off
 
 
 def test_missing_plate_file_stops_naming_the_plate(small_study: Path) -> None:

@@ -88,11 +88,10 @@ def _partials(results: Path, cache: Path) -> list[Path]:
     found: list[Path] = []
     for root, dirs, files in os.walk(results):
         here = Path(root)
-        dirs[:] = [d for d in dirs if here / d != cache]
-        for name in [*dirs, *files]:
-            if name.startswith(".") and ".partial" in name:
-                found.append(here / name)
-        dirs[:] = [d for d in dirs if here / d not in found]
+        partial = {name for name in [*dirs, *files] if name.startswith(".") and ".partial" in name}
+        found += [here / name for name in partial]
+        # not walked: temporary folders (removed whole) and the cache (listed below)
+        dirs[:] = [d for d in dirs if d not in partial and here / d != cache]
     if cache.is_dir():
         for kind in os.scandir(cache):
             if kind.is_dir(follow_symlinks=False):

@@ -120,3 +120,24 @@ def test_caption_pages_come_from_the_cache_while_their_lines_are_the_same(
     build_pack(entries, "S", again, key="k2", cache=tmp_path / "cache")
     assert drawn == [1, 1, 2]
     assert "Another caption." in PdfReader(again).pages[2].extract_text()
+
+
+def test_a_figure_of_more_pages_than_max_pages_gets_one_pointing_page(tmp_path: Path) -> None:
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    maps = tmp_path / "plate_maps.pdf"
+    with PdfPages(maps) as pdf:
+        for i in range(3):
+            page = Figure(figsize=(4.0, 3.0))
+            page.text(0.5, 0.5, f"PLATE-{i}")
+            pdf.savefig(page)
+    kept, pointed = tmp_path / "kept.pdf", tmp_path / "pointed.pdf"
+    build_pack([_entry(1, maps)], "S", kept, key="k", max_pages=3)
+    build_pack([_entry(1, maps)], "S", pointed, key="k", max_pages=2)
+    # contents + one page per plate at the limit; contents + one pointing page above it
+    assert [p.extract_text().count("PLATE-") for p in PdfReader(kept).pages] == [0, 1, 1, 1]
+    pages = PdfReader(pointed).pages
+    assert len(pages) == 2
+    text = " ".join(pages[1].extract_text().split())
+    assert "3 pages: too many for the pack; see plate_maps.pdf" in text and "PLATE-" not in text

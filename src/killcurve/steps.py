@@ -28,6 +28,9 @@ from killcurve.naming import target_slug
 if TYPE_CHECKING:
     import numpy as np
 
+    from killcurve.report.captions import FigureEntry
+    from killcurve.report.html import PlateMaps
+
 
 def _partial(path: Path) -> Path:
     """Temporary name beside ``path`` (same suffix, so writers pick the same format)."""
@@ -863,6 +866,39 @@ def _screen_copy(png: Path, cache: Path, pixels: np.ndarray | None = None) -> Pa
     return out
 
 
+def max_plate_maps(settings: dict[str, Any] | None) -> int:
+    """The config's ``report.max_plate_maps`` (default
+    :data:`killcurve.report.html.MAX_PLATE_MAPS`)."""
+    from killcurve.report.html import MAX_PLATE_MAPS
+
+    return ((settings or {}).get("report") or {}).get("max_plate_maps", MAX_PLATE_MAPS)
+
+
+def _plate_maps(
+    entry: FigureEntry, label: str, qc: pl.DataFrame, wells: Path, root: Path, limit: int
+) -> PlateMaps:
+    """The report's plate maps (:func:`killcurve.report.html.plates_to_embed`): figures of
+    the embedded ones captioned with their QC reasons, links relative to ``root`` (the
+    report's folder) for the rest."""
+    from killcurve.report.html import Figure, PlateMaps, plates_to_embed
+
+    pngs = {png.stem: png for png in sorted((entry.pdf.parent / "plates").glob("*.png"))}
+    reasons = dict(zip(qc["plate_id"], qc["reasons"].fill_null(""), strict=True))
+    excluded = pl.scan_parquet(wells).filter(pl.col("excluded")).select("plate_id").unique()
+    attention = set(excluded.collect()["plate_id"]) | set(qc.filter(~pl.col("pass"))["plate_id"])
+    embedded, linked = plates_to_embed(list(pngs), attention, limit)
+    return PlateMaps(
+        embedded=[
+            Figure(pngs[p], f"{label}, plate {p}",
+                   f"{entry.title}. QC: {reasons.get(p) or 'passed'}.")
+            for p in embedded
+        ],
+        linked=[(p, os.path.relpath(pngs[p], root)) for p in linked],
+        limit=limit,
+        pdf=os.path.relpath(entry.pdf, root),
+    )  # fmt: skip
+
+
 def report(
     study: str,
     qc: Path,
@@ -884,7 +920,7 @@ def report(
     ``cache`` (a directory), each figure's screen-size copy is made once per PNG content
     (:func:`_screen_copy`).
     """
-    from killcurve.report.html import Figure, Section, render_report
+    from killcurve.report.html import Figure, PlateMaps, Section, render_report
     from killcurve.report.methods import methods
     from killcurve.report.provenance import provenance_table
     from killcurve.report.summary import DOSSIER_FIGURES, Settings, answers, available_figures
@@ -893,9 +929,8 @@ def report(
     data = dossier_tables(curves, tables)
     config = Settings.from_config(settings or {})
     qc_table = pl.read_csv(qc, infer_schema_length=None)
-    reasons = dict(zip(qc_table["plate_id"], qc_table["reasons"].fill_null(""), strict=True))
     entries = numbered_figures(curves, wells, figure_dir, provenance, captions, tables, settings)
-    items, maps, dossier = [], [], {}
+    items, maps, dossier = [], PlateMaps(), {}
     for entry in entries:
         label = f"Figure {entry.number}"
         shown = _screen_copy(entry.png, cache) if cache and entry.png is not None else entry.png
@@ -904,11 +939,9 @@ def report(
         elif entry.png is not None:
             items.append(Figure(shown, label, f"{entry.title}. {entry.caption}"))
         else:
-            for png in sorted((Path(figure_dir) / "plates").glob("*.png")):
-                qc_text = reasons.get(png.stem) or "passed"
-                maps.append(
-                    Figure(png, f"{label}, plate {png.stem}", f"{entry.title}. QC: {qc_text}.")
-                )
+            maps = _plate_maps(
+                entry, label, qc_table, wells, Path(html_out).parent, max_plate_maps(settings)
+            )
     numbers = {e.id: e.number for e in entries if e.id in dossier}
     text = data.axis.text
     section = Section(
@@ -958,7 +991,8 @@ def figure_pack(
 
     entries = numbered_figures(curves, wells, figure_dir, provenance, captions, tables, settings)
     key = json.loads(Path(provenance).read_text())["provenance_id"]
-    _atomic(pdf_out, lambda p: build_pack(entries, study, p, key, cache))
+    limit = max_plate_maps(settings)
+    _atomic(pdf_out, lambda p: build_pack(entries, study, p, key, cache, limit))
 
 
 def workbook(

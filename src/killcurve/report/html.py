@@ -11,7 +11,7 @@ import base64
 import html
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -131,6 +131,56 @@ def figure_html(figure: Figure) -> str:
         f"<figcaption><b>{html.escape(figure.label)}.</b> {html.escape(figure.caption)}"
         "</figcaption></figure>"
     )
+
+
+#: Plate maps embedded in the report (and plate-map pages in the figure pack) unless the
+#: config says otherwise (``report.max_plate_maps``): a map is ~100 kB as base64.
+MAX_PLATE_MAPS = 24
+
+
+def plates_to_embed(
+    plates: Sequence[str], attention: Collection[str], limit: int = MAX_PLATE_MAPS
+) -> tuple[list[str], list[str]]:
+    """(plates whose map is embedded, plates whose map is linked), each in ``plates`` order.
+
+    Up to ``limit`` plates, every map is embedded. Beyond that, only the plates in
+    ``attention`` (failed QC or holding excluded wells), the first ``limit`` of them; the
+    other maps are linked, which keeps a 1,000-plate report a few MB instead of ~100 MB.
+    """
+    if len(plates) <= limit:
+        return list(plates), []
+    embedded = [p for p in plates if p in attention][:limit]
+    chosen = set(embedded)
+    return embedded, [p for p in plates if p not in chosen]
+
+
+@dataclass(frozen=True)
+class PlateMaps:
+    """The report's plate maps: ``embedded`` figures, (plate, href) of the ``linked`` ones,
+    the ``limit`` that chose them (:func:`plates_to_embed`) and the href of the PDF of all."""
+
+    embedded: Sequence[Figure] = ()
+    linked: Sequence[tuple[str, str]] = ()
+    limit: int = MAX_PLATE_MAPS
+    pdf: str = "figures/plate_maps.pdf"
+
+
+def plate_maps_html(maps: PlateMaps) -> list[str]:
+    """The embedded plate maps, then a note with a link to each map not embedded."""
+    parts = [figure_html(f) for f in maps.embedded]
+    if maps.linked:
+        n = len(maps.embedded) + len(maps.linked)
+        links = " ".join(
+            f'<a href="{html.escape(href)}">{html.escape(plate)}</a>' for plate, href in maps.linked
+        )
+        parts.append(
+            f'<p class="note">{len(maps.embedded)} of {n} plate maps are shown above: a study '
+            f"of more than {maps.limit} plates (config key report.max_plate_maps) shows only "
+            "plates that failed QC or hold excluded wells, up to that many. Every map is in "
+            f'<a href="{html.escape(maps.pdf)}">{html.escape(Path(maps.pdf).name)}</a>; '
+            f"the other {len(maps.linked)} open from these links: {links}</p>"
+        )
+    return parts
 
 
 @dataclass(frozen=True)
@@ -267,7 +317,7 @@ def render_report(
     curves: pl.DataFrame,
     comparisons: pl.DataFrame,
     figures: Sequence[Figure],
-    plate_maps: Sequence[Figure],
+    plate_maps: PlateMaps,
     methods: Sequence[str],
     provenance: dict[str, str],
     section: Section | None = None,
@@ -320,7 +370,7 @@ def render_report(
         )
         + "</p>",
         table_html(qc, row_class="pass"),
-        *(figure_html(f) for f in plate_maps),
+        *plate_maps_html(plate_maps),
         '<h2 id="methods">Methods</h2>',
         "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in methods) + "</ul>",
         '<h2 id="provenance">Provenance</h2>',

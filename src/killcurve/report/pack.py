@@ -7,7 +7,7 @@ LaTeX's pdfpages does: the figure's compressed content stream is copied as is
 and drawn with one ``cm … Do`` operator, never parsed, so a curve figure of a
 1,000-plate study (millions of drawing operators) costs no more
 than a small one to place. Multi-page figures (plate maps) keep their pages,
-each captioned, up to :data:`MAX_FIGURE_PAGES`; a longer one gets a page
+each captioned, up to ``report.max_plate_maps`` pages; a longer one gets a page
 pointing to its own file. The file identifier is derived from the content, so
 identical inputs give identical bytes.
 """
@@ -37,11 +37,10 @@ from pypdf.generic import (
 
 from killcurve.figures.save import PDF_METADATA
 from killcurve.report.captions import FigureEntry
+from killcurve.report.html import MAX_PLATE_MAPS
 
 A4 = (8.27, 11.69)  # inches
 POINTS = 72.0
-#: A multi-page figure with more pages than this is referred to, not copied, in the pack.
-MAX_FIGURE_PAGES = 24
 #: Share of the page height (from the top) the figure may use.
 FIGURE_SHARE = 0.70
 
@@ -166,10 +165,17 @@ def _caption_lines(entry: FigureEntry, page: int, pages: int, top: float) -> lis
 
 
 def build_pack(
-    entries: Sequence[FigureEntry], study: str, out: Path, key: str, cache: Path | None = None
+    entries: Sequence[FigureEntry],
+    study: str,
+    out: Path,
+    key: str,
+    cache: Path | None = None,
+    max_pages: int = MAX_PLATE_MAPS,
 ) -> None:
     """Write the figure pack of ``entries`` to ``out``; ``key`` seeds the file identifier.
-    ``cache``: where caption pages are reused from (:func:`_text_pages`)."""
+    ``cache``: where caption pages are reused from (:func:`_text_pages`). A multi-page
+    figure (the plate maps) of more than ``max_pages`` pages gets one page pointing to its
+    file instead of its pages."""
     writer = _ReproducibleWriter()
     writer.key = key.encode()
     contents = [
@@ -187,7 +193,7 @@ def build_pack(
     width, height = A4[0] * POINTS, A4[1] * POINTS
     for entry in entries:
         figure_pages = PdfReader(entry.pdf).pages
-        if len(figure_pages) > MAX_FIGURE_PAGES:
+        if len(figure_pages) > max_pages:
             note = (
                 f"Figure {entry.number}. {entry.title}",
                 f"{len(figure_pages)} pages: too many for the pack; see {entry.pdf.name} "

@@ -9,6 +9,7 @@ plateau. The example's data are byte copies of ../shared/reference/real_assays/a
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import shutil
 import subprocess
@@ -293,6 +294,16 @@ def test_adcc_example_runs_end_to_end(tmp_path: Path) -> None:
         (pl.col("comparison") == "ST3_vs_TRA") & (pl.col("method") == "mixedlm_log_ec50")
     ).row(0, named=True)
     assert st3["estimate"] == pytest.approx(2.248, abs=0.001)  # ST3 needs 2.2× the antibody
+    # The config asks the one question an ADCC study answers (report.questions: [specific]),
+    # with a sentence per glycovariant: four ratios quoted, deglyc's missing ec50 said.
+    answers = html.unescape(report[report.index('<h2 id="answers">') : report.index('<h2 id="c')])
+    assert re.findall(r'<h3 id="answer-(\w+)">', answers) == ["specific"]
+    assert "HER2-specific potency of G0, G2, ST3, ST6 and deglyc vs TRA" in answers
+    assert "ST3 reached half-maximal lysis of HER2+ target cells at 2.2× the concentration of " \
+        "TRA (ec50 ratio; 95 % CI" in answers  # fmt: skip
+    assert answers.count("reached half-maximal lysis") == 4
+    assert "deglyc vs TRA on HER2+ target cells: no ratio (no converged test curve with an " \
+        "ec50)." in answers  # fmt: skip
 
 
 def test_many_lots_in_one_state_are_drawn_per_product(fitted: dict[str, object]) -> None:

@@ -7,6 +7,8 @@ by its sentence, with the numbers derived in comments.
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -239,6 +241,42 @@ def test_answers_state_the_numbers_of_the_tables() -> None:
     assert thaw.missing is not None
 
 
+def test_answers_cover_every_comparison_in_config_order() -> None:
+    """Three comparisons on SHP-77: U vs R (usable Welch row), T vs R (the fixture's Fieller
+    row), V vs W (no estimate: its note is quoted). Config order U, T, V."""
+    extra = pl.DataFrame(
+        {"comparison": ["u_vs_r", "v_vs_w", "v_vs_w"], "target": "SHP-77", "stage": "bulk",
+         "cryo": "fresh", "test": ["U", "V", "V"], "reference": ["R", "W", "W"],
+         "metric": ["et50_ratio", "et50_ratio", "potency_ratio"],
+         "method": ["welch_t_log_et50", "none", "parallel_line_delta"],
+         "estimate": [0.5, None, None], "lower": [0.4, None, None], "upper": [0.625, None, None],
+         "p_value": [0.01, None, None], "p_adjusted": [0.02, None, None],
+         "notes": [None, "no converged test curve with an et50", "not computed"]}
+    )  # fmt: skip
+    comparisons = pl.concat([_comparisons(), extra], how="diagonal_relaxed")
+    settings = replace(
+        SETTINGS,
+        comparisons=({"name": "u_vs_r", "test": "U", "reference": "R"}, *SETTINGS.comparisons,
+                     {"name": "v_vs_w", "test": "V", "reference": "W"}),
+    )  # fmt: skip
+    tables = Tables(curves=_curves(), comparisons=comparisons)
+    nonspecific, specific, _, _ = answers(tables, settings, {})
+    assert specific.question == "Target-specific potency of U and T vs R; V vs W on each " \
+        "specific target (SHP-77)"  # fmt: skip
+    assert specific.sentences == [
+        "U reached half-maximal lysis of SHP-77 (bulk, fresh) at 0.50× the E:T of R (et50 "
+        "ratio; 95 % CI 0.40–0.62; Holm-adjusted p = 0.020).",
+        "T reached half-maximal lysis of SHP-77 (bulk, fresh) at 0.31× the E:T of R "
+        "(parallel-line potency ratio, within-assay interval; 95 % CI 0.25–0.38; Holm-adjusted "
+        "p = 0.0020).",
+        "V vs W on SHP-77: no ratio (no converged test curve with an et50).",
+    ]
+    # K562 is compared by T vs R only: the same two stage rows as with one comparison.
+    assert len(nonspecific.sentences) == 2 and nonspecific.question.startswith(
+        "Non-specific killing (K562): U and T vs R; V vs W, by process stage"
+    )
+
+
 def test_thaw_and_viability_sentences() -> None:
     retention = pl.DataFrame(
         {"product": ["T", "T"], "target": "SHP-77", "stage": "bulk", "level": "product",
@@ -305,6 +343,28 @@ def test_report_says_which_answers_and_figures_are_missing() -> None:
     assert "process-stage panel: no process stages in the config (key `stages`)" in page
     assert "viability and recovery after thaw: no viability counts in the config" in page
     assert "forest plot" not in page  # made: not listed as missing
+
+
+def test_report_questions_choose_and_order_the_answers() -> None:
+    from killcurve.report.html import Section, answers_html
+
+    tables = Tables(curves=_curves(), comparisons=_comparisons(), retention=_retention())
+    numbers = {"stages": 1, "forest": 2}
+    every = {a.id: a for a in answers(tables, SETTINGS, numbers)}
+    assert list(every) == ["nonspecific", "specific", "viability", "thaw"]
+    config = {**{"stages": list(SETTINGS.stages), "comparisons": list(SETTINGS.comparisons)},
+              "report": {"questions": ["thaw", "specific"]}}  # fmt: skip
+    asked = Settings.from_config(config)
+    assert asked.questions == ("thaw", "specific")
+    chosen = answers(tables, asked, numbers)
+    assert chosen == [every["thaw"], every["specific"]]  # same answers, config order
+    page = "\n".join(answers_html(Section(answers=chosen)))
+    assert re.findall(r'<h3 id="answer-(\w+)">(\d)\.', page) == [("thaw", "1"), ("specific", "2")]
+    none = answers(tables, replace(asked, questions=()), numbers)
+    assert none == []
+    assert "No question is asked of this study (config key report.questions is empty)" in (
+        "".join(answers_html(Section(answers=none)))
+    )
 
 
 def test_forest_without_any_estimate_says_so_instead_of_failing(tmp_path: Path) -> None:

@@ -233,6 +233,9 @@ def _nav() -> str:
 def answers_html(section: Section) -> list[str]:
     """The Answers section: each question, its sentences and its figure (once per figure)."""
     parts = ['<h2 id="answers">Answers</h2>']
+    if not section.answers:
+        parts.append('<p class="note">No question is asked of this study (config key '
+                     "report.questions is empty).</p>")  # fmt: skip
     shown: set[str] = set()
     for i, answer in enumerate(section.answers, start=1):
         parts.append(

@@ -1,6 +1,8 @@
 """The report's answers to the seed questions, and the dossier figures' caption values.
 
-Four questions, worded from the study's own products and targets:
+Four questions, worded from the study's own products and targets; ``report.questions``
+chooses which of them (by id: ``nonspecific``, ``specific``, ``viability``, ``thaw``) the
+report asks, and in which order:
 
 1. non-specific killing (targets in ``report.nonspecific_targets``, default
    ``[K562]``) of the test product relative to the reference, by process stage;
@@ -31,6 +33,8 @@ from killcurve.axis import Axis
 
 #: The dossier figures, in the order the shipped captions number them.
 DOSSIER_FIGURES = ("stages", "forest", "viability", "thaw")
+#: The seed questions' ids, in the order the report asks them (``report.questions``).
+QUESTIONS = ("nonspecific", "specific", "viability", "thaw")
 #: Non-specific targets when ``report.nonspecific_targets`` is not given: K562, the
 #: MHC class I-deficient line that NK cells kill without a specific receptor.
 DEFAULT_NONSPECIFIC = ("K562",)
@@ -59,14 +63,15 @@ class Settings:
     viability_ci_level: float = 0.95
     nonspecific_targets: tuple[str, ...] = DEFAULT_NONSPECIFIC
     antigen: str | None = None
+    questions: tuple[str, ...] = QUESTIONS
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Settings from a study config (validated, defaults filled) or the same keys alone.
 
         Reads ``stages``, ``thaw``, ``comparisons``, ``viability`` and the optional
-        ``report: {nonspecific_targets: [...], antigen: ...}``; absent keys take
-        the defaults of this class.
+        ``report: {nonspecific_targets: [...], antigen: ..., questions: [...]}``; absent
+        keys take the defaults of this class.
         """
         thaw = config.get("thaw") or {}
         viability = config.get("viability")
@@ -84,6 +89,7 @@ class Settings:
             viability_ci_level=(viability or {}).get("ci_level", base.viability_ci_level),
             nonspecific_targets=tuple(report.get("nonspecific_targets", DEFAULT_NONSPECIFIC)),
             antigen=report.get("antigen"),
+            questions=tuple(report.get("questions", QUESTIONS)),
         )
 
 
@@ -208,7 +214,8 @@ def _adjustment(settings: Settings, comparison: str) -> str:
 
 
 def _ratio_rows(tables: Tables, targets: Sequence[str], settings: Settings) -> pl.DataFrame:
-    """The forest rows (one per comparison group) of ``targets``, before thaw, config order."""
+    """The forest rows (one per comparison group) of ``targets``, before thaw: comparisons in
+    config order, then target, then process stage."""
     from killcurve.stats.ratios import forest_rows
 
     if tables.comparisons is None or tables.comparisons.is_empty():
@@ -221,22 +228,50 @@ def _ratio_rows(tables: Tables, targets: Sequence[str], settings: Settings) -> p
     rows = rows.filter(pl.col("target").is_in(list(targets)))
     if rows.is_empty():
         return rows
-    names = [c.get("name") for c in settings.comparisons]
-    first = next((n for n in names if n in set(rows["comparison"].to_list())), None)
-    first = first or rows["comparison"][0]
+    order = _comparison_order(settings, rows)
     score = {s: i for i, s in enumerate(settings.stages)}
-    rows = rows.filter(pl.col("comparison") == first)
-    if "stage" in rows.columns:
-        rows = (
-            rows.with_columns(
-                pl.col("stage")
-                .replace_strict(score, default=len(score), return_dtype=pl.Int64)
-                .alias("_order")
-            )
-            .sort("target", "_order")
-            .drop("_order")
-        )
-    return rows
+    stage = (
+        pl.col("stage").replace_strict(score, default=len(score), return_dtype=pl.Int64)
+        if "stage" in rows.columns
+        else pl.lit(0)
+    )
+    return (
+        rows.with_columns(order.alias("_comparison"), stage.alias("_stage"))
+        .sort("_comparison", "target", "_stage", maintain_order=True)
+        .drop("_comparison", "_stage")
+    )
+
+
+def _comparison_order(settings: Settings, rows: pl.DataFrame) -> pl.Expr:
+    """Each row's comparison's place in the config (comparisons not in it after, by name)."""
+    names = [c.get("name") for c in settings.comparisons]
+    extra = sorted(set(rows["comparison"].to_list()) - set(names))
+    place = {n: i for i, n in enumerate([*names, *extra])}
+    return pl.col("comparison").replace_strict(place, return_dtype=pl.Int64)
+
+
+def _no_ratio_sentences(tables: Tables, targets: Sequence[str], settings: Settings) -> list[str]:
+    """``deglyc vs TRA on X: no ratio (why).`` for each comparison × target of ``targets``
+    with rows in ``comparisons.csv`` but no usable ratio in any group (the notes of its first
+    et50-ratio row say why), so that an answer never passes over a comparison in silence."""
+    table = tables.comparisons
+    if table is None or "target" not in table.columns:
+        return []
+    table = table.filter(pl.col("target").is_in(list(targets)))
+    if table.is_empty():
+        return []
+    ratios = _ratio_rows(tables, targets, settings)
+    have = set(ratios.select("comparison", "target").iter_rows()) if ratios.height else set()
+    table = table.sort(_comparison_order(settings, table), "target", maintain_order=True)
+    out = []
+    for (name, target), rows in table.group_by("comparison", "target", maintain_order=True):
+        if (name, target) in have:
+            continue
+        ratio = rows.filter(pl.col("metric") == "et50_ratio")
+        notes = ratio["notes"].drop_nulls().to_list() if "notes" in ratio.columns else []
+        why = f" ({notes[0]})" if notes else ""
+        out.append(f"{rows['test'][0]} vs {rows['reference'][0]} on {target}: no ratio{why}.")
+    return out
 
 
 def _ratio_sentence(row: Mapping[str, Any], settings: Settings) -> str:
@@ -346,11 +381,11 @@ def _figure_ref(numbers: Mapping[str, int], *ids: str) -> str | None:
 
 
 def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> list[Answer]:
-    """The four seed questions with their sentences; ``numbers``: figure id → figure number."""
+    """The seed questions the config asks (``settings.questions``, in its order) with their
+    sentences; ``numbers``: figure id → figure number."""
     curves = tables.curves
     targets = sorted(curves["target"].unique().to_list()) if curves.height else []
-    products = _products(tables, settings)
-    test, reference = products if len(products) == 2 else ("the test product", "the reference")
+    pairs = _pairs(tables, settings)
     nonspecific = [t for t in targets if t in settings.nonspecific_targets]
     specific = [t for t in targets if t not in settings.nonspecific_targets]
     antigen = f"{settings.antigen}-specific" if settings.antigen else "Target-specific"
@@ -359,7 +394,7 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
     q1 = Answer(
         "nonspecific",
         f"Non-specific killing ({', '.join(nonspecific) or 'no non-specific target'}): "
-        f"{test} vs {reference}" + (", by process stage" if settings.stages else ""),
+        f"{pairs}" + (", by process stage" if settings.stages else ""),
         figure=_figure_ref(numbers, "stages", "forest"),
         also=("forest",) if "stages" in numbers and "forest" in numbers else (),
     )
@@ -373,6 +408,7 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
     else:
         rows = _ratio_rows(tables, nonspecific, settings)
         q1.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
+        q1.sentences.extend(_no_ratio_sentences(tables, nonspecific, settings))
         if tables.trend is not None:
             trend = tables.trend.filter(
                 pl.col("target").is_in(nonspecific) & pl.col("estimate").is_not_null()
@@ -390,26 +426,27 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
 
     q2 = Answer(
         "specific",
-        f"{antigen} potency of {test} vs {reference} on each specific target "
-        f"({', '.join(specific) or 'none'})",
+        f"{antigen} potency of {pairs} on each specific target ({', '.join(specific) or 'none'})",
         figure=_figure_ref(numbers, "forest"),
     )
     rows = _ratio_rows(tables, specific, settings)
     if "stage" in rows.columns and rows.height:
-        # One headline row per target: its latest process stage (or unstaged).
+        # One headline row per comparison and target: its latest process stage (or unstaged).
         score = {s: i for i, s in enumerate(settings.stages)}
         rows = (
             rows.with_columns(
                 pl.col("stage")
                 .replace_strict(score, default=-1, return_dtype=pl.Int64)
-                .alias("_order")
+                .alias("_order"),
+                _comparison_order(settings, rows).alias("_comparison"),
             )
-            .sort("target", "_order", descending=[False, True])
-            .group_by("target", maintain_order=True)
+            .sort("_comparison", "target", "_order", descending=[False, False, True])
+            .group_by("comparison", "target", maintain_order=True)
             .first()
-            .drop("_order")
+            .drop("_order", "_comparison")
         )
     q2.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
+    q2.sentences.extend(_no_ratio_sentences(tables, specific, settings))
     if not q2.sentences:
         q2 = Answer(
             q2.id,
@@ -463,14 +500,28 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
             f"{settings.post} with converged curves (config key `thaw`).",
         )
     out.append(q4)
-    return out
+    by_id = {a.id: a for a in out}
+    return [by_id[q] for q in settings.questions]
 
 
-def _products(tables: Tables, settings: Settings) -> tuple[str, ...]:
-    """(test, reference) of the first comparison, or the study's products."""
-    if settings.comparisons:
-        return (settings.comparisons[0]["test"], settings.comparisons[0]["reference"])
-    return tuple(sorted(tables.curves["product"].unique().to_list()))
+def _pairs(tables: Tables, settings: Settings) -> str:
+    """The compared products for a question: ``A vs B``; ``A, C and D vs B; E vs F`` for
+    several comparisons (config order, tests grouped by reference); without comparisons,
+    the study's two products or ``the test product vs the reference``."""
+    if not settings.comparisons:
+        products = sorted(tables.curves["product"].unique().to_list())
+        return " vs ".join(products) if len(products) == 2 else "the test product vs the reference"
+    tests: dict[str, list[str]] = {}
+    for comparison in settings.comparisons:
+        named = tests.setdefault(comparison["reference"], [])
+        if comparison["test"] not in named:
+            named.append(comparison["test"])
+    return "; ".join(f"{_listed(named)} vs {reference}" for reference, named in tests.items())
+
+
+def _listed(words: Sequence[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def caption_values(tables: Tables, settings: Settings) -> dict[str, dict[str, Any]]:

@@ -163,3 +163,53 @@ def test_values_outside_0_100_are_flagged_not_clipped() -> None:
     out = compute_lysis(wells).filter(pl.col("role") == "sample")
     assert out["pct_lysis"].to_list() == pytest.approx([-10.0, 130.0, 50.0])
     assert out["lysis_flag"].to_list() == ["negative", "above_100", None]
+
+
+@pytest.mark.parametrize(
+    ("readout", "controls"),
+    [
+        ("luciferase", {"T": 50_000.0, "B": 400.0}),
+        ("release", {"T": 1_000.0, "M": 11_000.0}),
+        ("ldh", {"T": 0.30, "M": 1.90, "B": 0.05, "V": 0.12, "E": 0.10}),
+        ("impedance", {"T": 1.8}),
+    ],
+)
+def test_lysis_scale_is_the_delta_method_sd_per_unit_cv(
+    readout: str, controls: dict[str, float]
+) -> None:
+    """lysis_scale = |∂ % lysis/∂S| · S, checked against a central difference of the
+    % lysis formula itself: a reading S with SD c·S gives % lysis an SD of c × scale."""
+    from killcurve.assay.lysis import lysis_scale_expr, pct_lysis_expr
+
+    signals = [0.2, 0.7, 1.3] if readout in ("ldh", "impedance") else [900.0, 5_000.0, 9_000.0]
+    base = {k: controls.get(k) for k in ("T", "M", "B", "V", "E")}
+    frame = pl.DataFrame(
+        {"readout": readout, "signal": signals, **base},
+        schema_overrides={k: pl.Float64 for k in ("T", "M", "B", "V", "E")},
+    )
+    h = 1e-6
+    up = frame.with_columns(pl.col("signal") * (1 + h)).select(pct_lysis_expr())
+    down = frame.with_columns(pl.col("signal") * (1 - h)).select(pct_lysis_expr())
+    # (lysis(S(1+h)) − lysis(S(1−h)))/(2h) = ∂lysis/∂S · S
+    numeric = ((up["pct_lysis"] - down["pct_lysis"]).abs() / (2 * h)).to_list()
+    scale = frame.select(lysis_scale_expr())["lysis_scale"].to_list()
+    assert scale == pytest.approx(numeric, rel=1e-6)
+    # hand values, first signal: e.g. release 100 × 900 / (11000 − 1000) = 9.0
+    hand = {
+        "luciferase": 100 * 900 / 49_600,
+        "release": 9.0,
+        "ldh": 100 * 0.2 / ((1.90 - 0.12) - (0.30 - 0.05)),
+        "impedance": 100 * 0.2 / 1.8,
+    }
+    assert scale[0] == pytest.approx(hand[readout], rel=1e-12)  # fmt: skip
+
+
+def test_flow_and_precomputed_readouts_have_no_lysis_scale() -> None:
+    from killcurve.assay.lysis import lysis_scale_expr
+
+    frame = pl.DataFrame(
+        {"readout": ["flow", "pct_lysis", "pct_survival"], "signal": [30.0, 40.0, 60.0],
+         "T": [5.0, None, None], "M": None, "B": None, "V": None},
+        schema_overrides={k: pl.Float64 for k in ("M", "B", "V")},
+    )  # fmt: skip
+    assert frame.select(lysis_scale_expr())["lysis_scale"].to_list() == [None, None, None]

@@ -159,7 +159,10 @@ def _with_outliers(wells: pl.DataFrame, fit_config: dict[str, Any] | None) -> pl
     from killcurve.fit.outliers import mark_outliers
 
     return mark_outliers(
-        wells, FitOptions.from_config(fit_config or {}), float(outliers.get("q", 0.01))
+        wells,
+        FitOptions.from_config(fit_config or {}),
+        float(outliers.get("q", 0.01)),
+        str(outliers.get("weighting", "signal")),
     )
 
 

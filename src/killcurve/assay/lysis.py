@@ -185,6 +185,52 @@ def pct_lysis_expr() -> pl.Expr:
     )
 
 
+def lysis_scale_expr() -> pl.Expr:
+    """``lysis_scale`` = |∂ % lysis/∂S| · S: the SD of a well's % lysis per unit CV of its reading.
+
+    With a reading of constant CV c (SD c·S), the delta method gives SD(% lysis) =
+    c · |∂ % lysis/∂S| · S; the derivative is the plate's constant from
+    :func:`pct_lysis_expr`: ``100·S/|T − B|`` (luciferase), ``100·S/|M − T|``
+    (release), ``100·S/|(M − V) − (T − B)|`` (ldh), ``100·S/|T|`` (impedance). Null for
+    ``flow`` (a dead % of counted cells has binomial, not constant-CV, noise) and the
+    precomputed readouts (no reading). Columns as for :func:`pct_lysis_expr` (E is not
+    needed).
+
+    >>> df = pl.DataFrame({"readout": ["release", "luciferase", "flow"],
+    ...                    "signal": [550.0, 400.0, 30.0], "T": [100.0, 1000.0, 5.0],
+    ...                    "M": [1000.0, None, None], "B": [None, 100.0, None], "V": None})
+    >>> df.select(lysis_scale_expr())["lysis_scale"].round(6).to_list()
+    [61.111111, 44.444444, None]
+    """
+    s, t, m = pl.col("signal"), pl.col("T"), pl.col("M")
+    b = pl.col("B").fill_null(0.0)
+    v = pl.coalesce(pl.col("V"), b)
+    readout = pl.col("readout")
+    span = (
+        pl.when(readout == "luciferase")
+        .then(t - b)
+        .when(readout == "release")
+        .then(m - t)
+        .when(readout == "ldh")
+        .then((m - v) - (t - b))
+        .when(readout == "impedance")
+        .then(t)
+        .otherwise(None)
+    )
+    return (100.0 * s / span.abs()).alias("lysis_scale")
+
+
+def with_lysis_scale(wells: pl.DataFrame) -> pl.DataFrame:
+    """``wells`` with ``lysis_scale`` (:func:`lysis_scale_expr`) from each plate's control
+    means over its non-excluded wells, as :func:`compute_lysis` takes them."""
+    controls = control_means(wells).drop("readout")
+    return (
+        wells.join(controls, on="plate_id", how="left")
+        .with_columns(lysis_scale_expr())
+        .drop("T", "M", "B", "V")
+    )
+
+
 def compute_lysis(wells: pl.DataFrame) -> pl.DataFrame:
     """Add ``pct_lysis`` and ``lysis_flag`` to every non-excluded well from its plate's controls.
 

@@ -4,7 +4,13 @@ With ``fit.outliers.method: rout``, every curve's usable sample wells (not
 excluded, % lysis computed) are fitted with the configured model and fixed
 parameters by the ROUT procedure of :func:`killcurve.fit.robust.rout_outliers`
 (robust Lorentzian fit, robust SD of the residuals, Benjamini–Hochberg at false
-discovery rate ``q``, default 1 %). The wells it calls outliers stay in
+discovery rate ``q``, default 1 %). With ``weighting: signal`` (the default)
+each well's residual is scaled by the SD its % lysis has under constant-CV noise
+of the reading (:func:`killcurve.assay.lysis.lysis_scale_expr`): % lysis from a
+release readout is noisiest at high lysis, from a luciferase readout at low
+lysis, and unscaled ROUT takes that ordinary spread for outliers. A curve with a
+well of no scale (flow, precomputed readouts) is tested unweighted. The wells it
+calls outliers stay in
 ``wells.parquet`` with ``excluded = true`` and ``outlier`` added to
 ``exclusion_reason``; the curve fit then leaves them out. Nothing is deleted.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from killcurve.assay.lysis import with_lysis_scale
 from killcurve.fit.curve_table import curve_points
 from killcurve.fit.curves import FitOptions
 from killcurve.fit.robust import rout_outliers
@@ -22,15 +29,33 @@ from killcurve.fit.robust import rout_outliers
 OUTLIER_REASON = "outlier"
 
 
-def outlier_wells(wells: pl.DataFrame, options: FitOptions, q: float = 0.01) -> pl.DataFrame:
-    """``plate_id``, ``well`` of the usable sample wells that ROUT calls outliers at FDR ``q``."""
+#: How ROUT scales each well's residual (config ``fit.outliers.weighting``).
+WEIGHTINGS = ("signal", "none")
+
+
+def outlier_wells(
+    wells: pl.DataFrame, options: FitOptions, q: float = 0.01, weighting: str = "signal"
+) -> pl.DataFrame:
+    """``plate_id``, ``well`` of the usable sample wells that ROUT calls outliers at FDR ``q``.
+
+    ``wells``: the well table with its control wells (their means give each well's scale).
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
+    scaled = with_lysis_scale(wells) if weighting == "signal" else wells
     points = (
-        curve_points(wells)
+        curve_points(scaled)
         .filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
         .sort("curve_id", "et_ratio", "plate_id", "well")
     )
     if points.height == 0:
         return pl.DataFrame(schema={"plate_id": pl.String, "well": pl.String})
+    scale = None
+    if weighting == "signal":
+        usable = (pl.col("lysis_scale").is_finite() & (pl.col("lysis_scale") > 0)).fill_null(False)
+        scale = points.select(
+            pl.when(usable.all().over("curve_id")).then(pl.col("lysis_scale")).otherwise(1.0)
+        ).to_series()
     mask = rout_outliers(
         points["et_ratio"].to_numpy(),
         points["pct_lysis"].to_numpy(),
@@ -38,15 +63,18 @@ def outlier_wells(wells: pl.DataFrame, options: FitOptions, q: float = 0.01) -> 
         options.model,
         q=q,
         fixed=dict(options.fixed),
+        scale=None if scale is None else scale.to_numpy(),
     )
     return points.filter(pl.Series(np.asarray(mask, dtype=bool))).select(
         pl.col("plate_id").cast(pl.String), pl.col("well").cast(pl.String)
     )
 
 
-def mark_outliers(wells: pl.DataFrame, options: FitOptions, q: float = 0.01) -> pl.DataFrame:
+def mark_outliers(
+    wells: pl.DataFrame, options: FitOptions, q: float = 0.01, weighting: str = "signal"
+) -> pl.DataFrame:
     """The well table with ROUT outliers marked excluded, reason ``outlier`` (``; ``-joined)."""
-    hits = outlier_wells(wells, options, q).with_columns(pl.lit(True).alias("_outlier"))
+    hits = outlier_wells(wells, options, q, weighting).with_columns(pl.lit(True).alias("_outlier"))
     marked = wells.join(hits, on=["plate_id", "well"], how="left").with_columns(
         pl.col("_outlier").fill_null(False)
     )

@@ -12,6 +12,13 @@ Per curve:
    N − K df; the points rejected by the Benjamini–Hochberg procedure at false
    discovery rate Q (default 1 %) are outliers.
 
+With a per-point ``scale`` s_i (the SD of point i up to a common factor, e.g.
+:func:`killcurve.assay.lysis.lysis_scale_expr`), every residual is read as
+r_i/s_i: the fit's weights carry 1/s_i², and RSDR and t are computed on the
+scaled residuals: the same rule for weighted regression. Where the spread
+grows along the curve, the ordinary spread of the noisy end is not mistaken
+for outliers, and a gross error at the quiet end is not hidden by it.
+
 The result is a boolean mask over the input points: the caller marks those
 points excluded (never deletes them) and refits.
 """
@@ -60,14 +67,20 @@ def robust_fit(
     fixed: Mapping[str, float] | None = None,
     settings: Settings | None = None,
     max_rounds: int = 30,
+    scale: Array | None = None,
 ) -> FitResult:
-    """Lorentzian (Cauchy-loss) fit of every curve by IRLS; the fit carries the last weights."""
-    fit = fit_batch(x, y, group, model, fixed=fixed, settings=settings)
+    """Lorentzian (Cauchy-loss) fit of every curve by IRLS; the fit carries the last weights.
+
+    ``scale`` (N,): each point's residual is read as r_i/s_i (module docstring); None: 1.
+    """
+    scale = _scale(scale, len(y))
+    base = 1.0 / scale**2
+    fit = fit_batch(x, y, group, model, fixed=fixed, weights=base, settings=settings)
     for _ in range(max_rounds):
-        resid = fit.residuals()
+        resid = fit.residuals() / scale
         curve = fit.data.point_curve
         sigma = robust_sd(resid, curve, fit.data.n_curves, fit.n_free)[curve]
-        weights = 1.0 / (1.0 + (resid / np.where(sigma > 0, sigma, np.inf)) ** 2)
+        weights = base / (1.0 + (resid / np.where(sigma > 0, sigma, np.inf)) ** 2)
         weights = np.where(np.isfinite(weights) & (fit.data.point_w > 0), weights, 0.0)
         data = stack_curves(x, y, group, weights)
         new = fit_data(
@@ -78,6 +91,16 @@ def robust_fit(
         if change < 1e-6:
             break
     return fit
+
+
+def _scale(scale: Array | None, n: int) -> Array:
+    """``scale`` as floats, checked: every value finite and > 0 (ones when None)."""
+    if scale is None:
+        return np.ones(n)
+    scale = np.asarray(scale, dtype=float)
+    if scale.shape != (n,) or not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError("scale must hold one finite positive value per point")
+    return scale
 
 
 def _fixed_values(fit: FitResult) -> dict[str, Array]:
@@ -93,14 +116,15 @@ def rout_outliers(
     q: float = 0.01,
     fixed: Mapping[str, float] | None = None,
     settings: Settings | None = None,
+    scale: Array | None = None,
 ) -> Array:
     """Boolean mask (N,) of the points ROUT calls outliers at FDR ``q`` (see the module docstring).
 
-    Points with a non-finite x or y are never outliers.
+    Points with a non-finite x or y are never outliers. ``scale``: as for :func:`robust_fit`.
     """
-    fit = robust_fit(x, y, group, model, fixed, settings)
+    fit = robust_fit(x, y, group, model, fixed, settings, scale=scale)
     data = fit.data
-    resid = data.point_y - fit.fitted()
+    resid = (data.point_y - fit.fitted()) / _scale(scale, len(data.point_y))
     usable = np.isfinite(resid) & np.isfinite(np.asarray(y, dtype=float))
     curve = data.point_curve
     k = fit.n_free

@@ -56,6 +56,8 @@ def test_report_renders_in_headless_chromium(example_run: Path, tmp_path: Path) 
     answers = dom.stdout[positions[0] : positions[1]]
     assert answers.count('<ul class="answer">') + answers.count('class="missing"') == 4
     assert "reached half-maximal lysis of" in answers and "95 % CI" in answers
+    methods = dom.stdout[dom.stdout.index('<h2 id="methods">') :]
+    assert "Outliers: no outlier rule (config fit.outliers.method: none)" in methods
     # Every figure PNG once (dossier figures in the answers), every plate map.
     assert dom.stdout.count("<img") == len(_figure_pngs(example_run / "results"))
     assert "<figcaption><b>Figure 1.</b>" in dom.stdout

@@ -869,6 +869,12 @@ def _screen_copy(png: Path, cache: Path, pixels: np.ndarray | None = None) -> Pa
     return out
 
 
+def _n_outliers(wells: Path) -> int:
+    """Wells ROUT marked (:data:`killcurve.fit.outliers.OUTLIER_REASON` among their reasons)."""
+    reason = pl.col("exclusion_reason").str.split("; ").list.contains("outlier")
+    return pl.scan_parquet(wells).filter(reason).select(pl.len()).collect().item()
+
+
 def max_plate_maps(settings: dict[str, Any] | None) -> int:
     """The config's ``report.max_plate_maps`` (default
     :data:`killcurve.report.html.MAX_PLATE_MAPS`)."""
@@ -915,13 +921,14 @@ def report(
     tables: dict[str, Path | None] | None = None,
     settings: dict[str, Any] | None = None,
     cache: Path | None = None,
+    outliers: dict[str, Any] | None = None,
 ) -> None:
     """Write the self-contained HTML report: answers first, figures numbered as in the pack.
 
     ``tables``: the optional tables (``trend``, ``retention``, ``viability_lots``,
     ``viability_products``) as for :func:`plot_dossier`; ``settings`` likewise. With
     ``cache`` (a directory), each figure's screen-size copy is made once per PNG content
-    (:func:`_screen_copy`).
+    (:func:`_screen_copy`). ``outliers``: the config's ``fit.outliers``, for the methods.
     """
     from killcurve.report.html import Figure, PlateMaps, Section, render_report
     from killcurve.report.methods import methods
@@ -967,7 +974,10 @@ def report(
         data.axis.public_table(comparisons_table),
         items,
         maps,
-        tuple(m if m.startswith("Readout") else text(m) for m in methods(data.curves)),
+        tuple(
+            m if m.startswith("Readout") else text(m)
+            for m in methods(data.curves, outliers, _n_outliers(wells))
+        ),
         provenance_table(json.loads(Path(provenance).read_text())),
         section,
         text,

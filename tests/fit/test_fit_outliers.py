@@ -160,3 +160,34 @@ def test_on_the_example_signal_weighting_calls_the_planted_error_and_few_others(
     unweighted = outlier_wells(wells, options, 0.01, "none")
     assert ("P04", "C2") in set(weighted.iter_rows())
     assert weighted.height == 4 and unweighted.height == 52
+
+
+def test_the_methods_state_the_outlier_rule_and_what_it_marked() -> None:
+    from killcurve.report.methods import methods, outlier_methods
+
+    assert outlier_methods(None, 0) == (
+        "Outliers: no outlier rule (config fit.outliers.method: none); no well removed."
+    )
+    text = outlier_methods({"method": "rout", "q": 0.001, "weighting": "signal"}, 3)
+    assert "Benjamini–Hochberg at Q = 0.1 %. 3 wells marked excluded" in text
+    assert "|∂ % lysis/∂S|·S" in text
+    assert "residuals unweighted" in outlier_methods({"method": "rout", "weighting": "none"}, 0)
+    # placed after the readout and QC sentences, before the curve sentence
+    lines = methods(pl.DataFrame(), {"method": "rout"}, 1)
+    assert (
+        lines.index(outlier_methods({"method": "rout"}, 1))
+        == lines.index("Curves: none fitted.") - 1
+    )
+
+
+def test_the_report_counts_the_wells_rout_marked(tmp_path: Path) -> None:
+    from killcurve.steps import _n_outliers
+
+    marked = mark_outliers(_noisy_wells(), FitOptions()).with_columns(
+        pl.when(pl.col("well") == "L113")
+        .then(pl.lit("manual: bubble (AB); outlier"))  # a joined reason counts too
+        .otherwise(pl.col("exclusion_reason"))
+        .alias("exclusion_reason")
+    )
+    marked.write_parquet(tmp_path / "wells.parquet")
+    assert _n_outliers(tmp_path / "wells.parquet") == 1  # not the manual-only L23

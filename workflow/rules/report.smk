@@ -75,6 +75,7 @@ rule render_report:
         study=config["study"],
         captions=config.get("captions", ""),
         settings=DOSSIER_SETTINGS,
+        outliers=config["fit"]["outliers"],
         # Screen-size copies of the figures, remade when a figure changes (killcurve.memo).
         cache=MEMO_CACHE,
     script:

@@ -17,4 +17,5 @@ run(
     tables=optional_tables(snakemake.input),
     settings=dict(snakemake.params.settings),
     cache=Path(snakemake.params.cache),
+    outliers=dict(snakemake.params.outliers),
 )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import polars as pl
 
 from killcurve.assay.readouts import READOUTS
@@ -78,10 +81,35 @@ def curve_methods(curves: pl.DataFrame) -> str:
     )
 
 
-def methods(curves: pl.DataFrame) -> tuple[str, ...]:
-    """Every methods sentence of a run, the curve sentence from its own curve table."""
+def outlier_methods(outliers: Mapping[str, Any] | None, n_marked: int) -> str:
+    """The outlier sentence for the config's ``fit.outliers`` and the wells it marked."""
+    outliers = outliers or {}
+    if outliers.get("method", "none") != "rout":
+        return "Outliers: no outlier rule (config fit.outliers.method: none); no well removed."
+    weighting = (
+        "each residual divided by the SD of % lysis under constant-CV noise of the reading, "
+        "|∂ % lysis/∂S|·S from the plate's control means (flow and precomputed readouts "
+        "unweighted)"
+        if outliers.get("weighting", "signal") == "signal"
+        else "residuals unweighted"
+    )
+    return (
+        "Outliers: ROUT (Motulsky & Brown 2006) on each curve's sample wells before the fits: "
+        f"robust Lorentzian fit by IRLS, {weighting}; robust SD (RSDR) = 68.27th percentile of "
+        "|residual| × N/(N − K); two-sided t p-values (N − K df) rejected by Benjamini–Hochberg "
+        f"at Q = {100 * float(outliers.get('q', 0.01)):g} %. {n_marked} wells marked excluded "
+        "(reason outlier, listed in wells.parquet), none deleted."
+    )
+
+
+def methods(
+    curves: pl.DataFrame, outliers: Mapping[str, Any] | None = None, n_outliers: int = 0
+) -> tuple[str, ...]:
+    """Every methods sentence of a run, the curve sentence from its own curve table and the
+    outlier sentence from the config's ``fit.outliers`` (:func:`outlier_methods`)."""
     return (
         *METHODS[: len(READOUTS) + 1],
+        outlier_methods(outliers, n_outliers),
         curve_methods(curves),
         *METHODS[len(READOUTS) + 1 :],
         *DOSSIER_METHODS,

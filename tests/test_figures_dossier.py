@@ -242,26 +242,31 @@ def test_answers_state_the_numbers_of_the_tables() -> None:
 
 
 def test_answers_cover_every_comparison_in_config_order() -> None:
-    """Three comparisons on SHP-77: U vs R (usable Welch row), T vs R (the fixture's Fieller
-    row), V vs W (no estimate: its note is quoted). Config order U, T, V."""
+    """Four comparisons on SHP-77: U vs R (usable Welch row), T vs R (the fixture's Fieller
+    row), V vs W (no estimate: its note is quoted), X vs R (a ratio after thaw only: the
+    answers quote groups before thaw, and X is not said to have none). Config order U, T,
+    V, X."""
     extra = pl.DataFrame(
-        {"comparison": ["u_vs_r", "v_vs_w", "v_vs_w"], "target": "SHP-77", "stage": "bulk",
-         "cryo": "fresh", "test": ["U", "V", "V"], "reference": ["R", "W", "W"],
-         "metric": ["et50_ratio", "et50_ratio", "potency_ratio"],
-         "method": ["welch_t_log_et50", "none", "parallel_line_delta"],
-         "estimate": [0.5, None, None], "lower": [0.4, None, None], "upper": [0.625, None, None],
-         "p_value": [0.01, None, None], "p_adjusted": [0.02, None, None],
-         "notes": [None, "no converged test curve with an et50", "not computed"]}
+        {"comparison": ["u_vs_r", "v_vs_w", "v_vs_w", "x_vs_r"], "target": "SHP-77",
+         "stage": "bulk", "cryo": ["fresh", "fresh", "fresh", "post_thaw"],
+         "test": ["U", "V", "V", "X"], "reference": ["R", "W", "W", "R"],
+         "metric": ["et50_ratio", "et50_ratio", "potency_ratio", "et50_ratio"],
+         "method": ["welch_t_log_et50", "none", "parallel_line_delta", "welch_t_log_et50"],
+         "estimate": [0.5, None, None, 0.8], "lower": [0.4, None, None, 0.6],
+         "upper": [0.625, None, None, 1.1], "p_value": [0.01, None, None, 0.2],
+         "p_adjusted": [0.02, None, None, 0.4],
+         "notes": [None, "no converged test curve with an et50", "not computed", None]}
     )  # fmt: skip
     comparisons = pl.concat([_comparisons(), extra], how="diagonal_relaxed")
     settings = replace(
         SETTINGS,
         comparisons=({"name": "u_vs_r", "test": "U", "reference": "R"}, *SETTINGS.comparisons,
-                     {"name": "v_vs_w", "test": "V", "reference": "W"}),
+                     {"name": "v_vs_w", "test": "V", "reference": "W"},
+                     {"name": "x_vs_r", "test": "X", "reference": "R"}),
     )  # fmt: skip
     tables = Tables(curves=_curves(), comparisons=comparisons)
     nonspecific, specific, _, _ = answers(tables, settings, {})
-    assert specific.question == "Target-specific potency of U and T vs R; V vs W on each " \
+    assert specific.question == "Target-specific potency of U, T and X vs R; V vs W on each " \
         "specific target (SHP-77)"  # fmt: skip
     assert specific.sentences == [
         "U reached half-maximal lysis of SHP-77 (bulk, fresh) at 0.50× the E:T of R (et50 "
@@ -273,7 +278,7 @@ def test_answers_cover_every_comparison_in_config_order() -> None:
     ]
     # K562 is compared by T vs R only: the same two stage rows as with one comparison.
     assert len(nonspecific.sentences) == 2 and nonspecific.question.startswith(
-        "Non-specific killing (K562): U and T vs R; V vs W, by process stage"
+        "Non-specific killing (K562): U, T and X vs R; V vs W, by process stage"
     )
 
 

@@ -252,12 +252,15 @@ def _comparison_order(settings: Settings, rows: pl.DataFrame) -> pl.Expr:
 
 def _no_ratio_sentences(tables: Tables, targets: Sequence[str], settings: Settings) -> list[str]:
     """``deglyc vs TRA on X: no ratio (why).`` for each comparison × target of ``targets``
-    with rows in ``comparisons.csv`` but no usable ratio in any group (the notes of its first
-    et50-ratio row say why), so that an answer never passes over a comparison in silence."""
+    with rows in ``comparisons.csv`` before thaw (as :func:`_ratio_rows`) but no usable ratio
+    in any group (the notes of its first et50-ratio row say why), so that an answer never
+    passes over a comparison in silence."""
     table = tables.comparisons
     if table is None or "target" not in table.columns:
         return []
     table = table.filter(pl.col("target").is_in(list(targets)))
+    if "cryo" in table.columns:
+        table = table.filter(pl.col("cryo").is_null() | (pl.col("cryo") == settings.pre))
     if table.is_empty():
         return []
     ratios = _ratio_rows(tables, targets, settings)

@@ -39,6 +39,7 @@ def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
         "profile": True,
         "bootstrap": {"n": 0, "method": "residual", "seed": 1},
         "lu_percents": [20, 30],
+        "weighting": "none",
         "outliers": {"method": "none", "q": 0.01, "weighting": "signal"},
         "targets_per_well": 10000,
         "flags": {

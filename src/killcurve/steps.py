@@ -255,6 +255,11 @@ def compare(
 
     fits, axis = read_curves(curves)
     well_table = read_points(wells, axis) if wells is not None else None
+    if well_table is not None and "signal" in fits.get_column("weighting", default=pl.Series()):
+        # the potency fits weigh the wells as the curves were fitted (fit.weighting)
+        from killcurve.fit.weighting import with_fit_weights
+
+        well_table = with_fit_weights(well_table, "signal")
     memo = _group_memo(Path(cache) / "comparisons") if cache is not None else None
     table = compare_products(fits, comparisons, well_table, memo=memo)
     write_csv(axis.public_table(table), csv_out)

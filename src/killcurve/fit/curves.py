@@ -52,6 +52,7 @@ from killcurve.fit.inference import (
     summarise,
 )
 from killcurve.fit.models import MODELS, Model, get_model, internal_value, natural_names
+from killcurve.fit.weighting import point_scales, with_fit_weights
 
 #: Flags of ``curves.csv`` in report order.
 CURVE_FLAGS = (*FLAGS, "never_reaches_50", "no_usable_points")
@@ -75,6 +76,7 @@ class FitOptions:
     targets_per_well: float = 1.0e4
     thresholds: Thresholds = field(default_factory=Thresholds)
     withhold: tuple[str, ...] = ()
+    weighting: str = "none"
 
     @classmethod
     def from_config(cls, fit: Mapping[str, object]) -> FitOptions:
@@ -125,6 +127,7 @@ class FitOptions:
             targets_per_well=float(fit.get("targets_per_well", 1.0e4)),
             thresholds=thresholds,
             withhold=withhold,
+            weighting=str(fit.get("weighting", "none")),
         )
 
     @property
@@ -162,6 +165,7 @@ def curve_columns(options: FitOptions | None = None) -> tuple[str, ...]:
         "readout",
         "model",
         "se_convention",
+        "weighting",
         "ci_level",
         *_FLOATS,
         *options.lu_columns,
@@ -285,7 +289,7 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
     """Fit every curve of the well table at once; one row per curve (``curves.csv`` columns)."""
     options = options or FitOptions()
     model: Model = get_model(options.model)
-    points = curve_points(wells)
+    points = curve_points(with_fit_weights(wells, options.weighting))
     meta = _data_summary(points)
     n_free = len(model.params) - len({*model.fixed, *options.fixed})
     fittable = meta.filter((pl.col("n_et") >= n_free) & (pl.col("n_points") > n_free))
@@ -296,7 +300,10 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
     )
     schema = dict.fromkeys(curve_columns(options), pl.Float64)
     schema.update(
-        {c: pl.String for c in ("curve_id", *CURVE_KEYS, "readout", "model", "se_convention")}
+        {
+            c: pl.String
+            for c in ("curve_id", *CURVE_KEYS, "readout", "model", "se_convention", "weighting")
+        }
     )
     schema.update(
         n_points=pl.Int64,
@@ -308,12 +315,14 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
         plate_ids=pl.String,
     )
     if used.height:
+        scale = point_scales(used)
         result = fit_batch(
             used["et_ratio"].to_numpy(),
             used["pct_lysis"].to_numpy(),
             used["curve_id"].to_numpy(),
             model,
             fixed=dict(options.fixed),
+            weights=None if scale is None else 1.0 / scale.to_numpy() ** 2,
         )
         fits = _fit_table(result, options)
     else:
@@ -329,6 +338,7 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
     curves = meta.join(fits, on="curve_id", how="left").with_columns(
         pl.lit(options.model).alias("model"),
         pl.lit(options.se).alias("se_convention"),
+        pl.lit(options.weighting).alias("weighting"),
         pl.lit(options.ci_level).alias("ci_level"),
         pl.coalesce("flags", unfitted.otherwise(pl.lit(["few_points"]))).alias("flags"),
         pl.col("converged").fill_null(False),

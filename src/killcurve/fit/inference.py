@@ -473,9 +473,11 @@ def bootstrap_intervals(
 ) -> dict[str, tuple[Array, Array]]:
     """Percentile bootstrap intervals of every natural parameter: {name: (lower, upper)}.
 
-    ``residual``: each curve's point residuals, centred and inflated by
-    √(n/(n − p)), are resampled with replacement onto its fitted values;
-    ``parametric``: y* = fitted + N(0, s²/w). All n_boot × m refits run as one
+    ``residual``: each curve's standardised point residuals e = r·√w, centred and
+    inflated by √(n/(n − p)), are resampled with replacement onto its fitted
+    values as e*/√w (w the point's weight; 1 in an unweighted fit, where this is
+    the plain residual bootstrap); ``parametric``: y* = fitted + N(0, s²/w). All
+    n_boot × m refits run as one
     batch, started at the original estimates; replicates that do not converge
     are left out. Seeded: the same ``seed`` gives the same intervals.
     """
@@ -485,7 +487,8 @@ def bootstrap_intervals(
     fitted = result.fitted()
     used = data.point_w > 0
     if method == "residual":
-        resid = np.where(used, data.point_y - fitted, 0.0)
+        root_w = np.sqrt(np.where(used, data.point_w, 1.0))
+        resid = np.where(used, (data.point_y - fitted) * root_w, 0.0)
         n_c = np.bincount(data.point_curve, weights=used.astype(float), minlength=m)
         centre = np.bincount(data.point_curve, weights=resid, minlength=m) / np.maximum(n_c, 1)
         infl = np.sqrt(n_c / np.maximum(result.df_resid, 1))
@@ -495,7 +498,7 @@ def bootstrap_intervals(
         pick = first[data.point_curve] + np.floor(
             rng.random((n_boot, n)) * n_c[data.point_curve]
         ).astype(np.int64)
-        noise = resid[order][np.minimum(pick, n - 1)]
+        noise = resid[order][np.minimum(pick, n - 1)] / root_w
     elif method == "parametric":
         sd = np.sqrt(result.sigma2[data.point_curve] / np.where(used, data.point_w, 1.0))
         noise = rng.normal(size=(n_boot, n)) * sd

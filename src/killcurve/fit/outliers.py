@@ -20,17 +20,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from killcurve.assay.lysis import with_lysis_scale
 from killcurve.fit.curve_table import curve_points
 from killcurve.fit.curves import FitOptions
 from killcurve.fit.robust import rout_outliers
+from killcurve.fit.weighting import point_scales, with_fit_weights
 
 #: Exclusion reason of a well ROUT calls an outlier.
 OUTLIER_REASON = "outlier"
-
-
-#: How ROUT scales each well's residual (config ``fit.outliers.weighting``).
-WEIGHTINGS = ("signal", "none")
 
 
 def outlier_wells(
@@ -40,22 +36,14 @@ def outlier_wells(
 
     ``wells``: the well table with its control wells (their means give each well's scale).
     """
-    if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
-    scaled = with_lysis_scale(wells) if weighting == "signal" else wells
     points = (
-        curve_points(scaled)
+        curve_points(with_fit_weights(wells, weighting))
         .filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
         .sort("curve_id", "et_ratio", "plate_id", "well")
     )
     if points.height == 0:
         return pl.DataFrame(schema={"plate_id": pl.String, "well": pl.String})
-    scale = None
-    if weighting == "signal":
-        usable = (pl.col("lysis_scale").is_finite() & (pl.col("lysis_scale") > 0)).fill_null(False)
-        scale = points.select(
-            pl.when(usable.all().over("curve_id")).then(pl.col("lysis_scale")).otherwise(1.0)
-        ).to_series()
+    scale = point_scales(points)
     mask = rout_outliers(
         points["et_ratio"].to_numpy(),
         points["pct_lysis"].to_numpy(),

@@ -71,11 +71,19 @@ def curve_methods(curves: pl.DataFrame) -> str:
     model = get_model(row["model"])
     level = 100 * row["ci_level"]
     p = len(model.params) - len(model.fixed)
+    weighted = row.get("weighting") == "signal"
+    how = (
+        "weighted least squares (weight 1/scale², scale = |∂ % lysis/∂S|·S: the SD of a "
+        "well's % lysis per unit CV of its reading; flow and precomputed readouts unweighted)"
+        if weighted
+        else "least squares"
+    )
     return (
-        f"Curves: {model_label(model.name)} model {model.formula}, x = E:T, fitted by least "
-        "squares (batched Levenberg–Marquardt with analytic Jacobians, scipy trust-region "
+        f"Curves: {model_label(model.name)} model {model.formula}, x = E:T, fitted by {how} "
+        "(batched Levenberg–Marquardt with analytic Jacobians, scipy trust-region "
         "fallback) to every non-excluded replicate well; SEs from "
-        f"{SE_TEXT[row['se_convention']]}, s² = RSS/(n − {p}); {level:g} % Wald CI of et50 = "
+        f"{SE_TEXT[row['se_convention']]}, s² = {'weighted ' if weighted else ''}RSS/(n − {p}); "
+        f"{level:g} % Wald CI of et50 = "
         f"exp(ln et50 ± t(df)·SE(ln et50)) and {level:g} % profile-likelihood CI "
         "(F-based, et50_profile_lower/upper)."
     )

@@ -65,6 +65,11 @@ when p < 0.05). Both intervals are within-assay: the tested lots' et50 are
 fixed parameters, so the intervals do not include lot-to-lot sampling
 variation (for that, see the mixed model of :mod:`killcurve.stats.mixed`).
 
+**Weights.** When the points carry ``lysis_scale`` (the curves were fitted with
+``fit.weighting: signal``), every fit here weighs each well by 1/scale²
+(:mod:`killcurve.fit.weighting`), so the shared and per-product fits use the
+same variance model as the curves.
+
 **When parallelism is not equivalent** (or not assessed), the potency rows keep
 a null estimate and a note, and the fallback rows are: ``et50_ratio_separate``
 (et50_T/et50_R from the per-product fits, delta interval on the log scale,
@@ -90,6 +95,7 @@ from killcurve.fit.comparison import FTest, f_test
 from killcurve.fit.engine import FitResult
 from killcurve.fit.inference import covariance
 from killcurve.fit.shared import fit_global
+from killcurve.fit.weighting import point_scales
 from killcurve.stats.pla import fieller_interval
 
 Array = np.ndarray
@@ -199,17 +205,24 @@ def _points(points: pl.DataFrame, test: str, reference: str) -> pl.DataFrame:
     curve = pl.col(source).cast(pl.String)
     if source == "lot":  # lot names need not be unique across products
         curve = pl.concat_str([pl.col("product").cast(pl.String), curve], separator="|")
+    scale = pl.col("lysis_scale") if "lysis_scale" in points.columns else pl.lit(None)
     return points.select(
         pl.col("product").cast(pl.String),
         curve.fill_null("-").alias("curve"),
         pl.col("et_ratio").cast(pl.Float64),
         pl.col("pct_lysis").cast(pl.Float64),
+        scale.cast(pl.Float64).alias("lysis_scale"),
     ).filter(
         pl.col("product").is_in([test, reference])
         & pl.col("et_ratio").is_finite()
         & (pl.col("et_ratio") > 0)
         & pl.col("pct_lysis").is_finite()
     )
+
+
+def _weights(points: pl.DataFrame) -> Array | None:
+    """The points' ``weight`` column (1/scale², :mod:`killcurve.fit.weighting`) or None."""
+    return points["weight"].to_numpy() if "weight" in points.columns else None
 
 
 def _usable(fit: FitResult, cov: Array) -> bool:
@@ -421,16 +434,20 @@ def relative_potency(
                 f"potency: no curve of {product!r} in this group has ≥ {MIN_LEVELS} E:T levels "
                 f"with usable wells (curves: {', '.join(short)})."
             )
+    scale = point_scales(fitted, "curve")
+    if scale is not None:
+        fitted = fitted.with_columns((1.0 / scale**2).alias("weight"))
     x, y = fitted["et_ratio"].to_numpy(), fitted["pct_lysis"].to_numpy()
-    constrained = fit_global(x, y, fitted["curve"].to_numpy())
+    constrained = fit_global(x, y, fitted["curve"].to_numpy(), weights=_weights(fitted))
     cov_c = covariance(constrained)[0]
     ok_c = _usable(constrained, cov_c)
     unconstrained, covs_u = {}, {}
     for product in (test, reference):
         part = fitted.filter(pl.col("product") == product)
         unconstrained[product] = fit_global(
-            part["et_ratio"].to_numpy(), part["pct_lysis"].to_numpy(), part["curve"].to_numpy()
-        )
+            part["et_ratio"].to_numpy(), part["pct_lysis"].to_numpy(), part["curve"].to_numpy(),
+            weights=_weights(part),
+        )  # fmt: skip
         covs_u[product] = covariance(unconstrained[product])[0]
     ok_u = all(_usable(unconstrained[p], covs_u[p]) for p in (test, reference))
     rss_u = sum(float(f.rss[0]) for f in unconstrained.values())

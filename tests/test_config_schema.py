@@ -118,3 +118,23 @@ def test_samplesheet_rows_are_checked_as_snakemake_validate_does() -> None:
             assert message in errors[0], errors[0]
             with pytest.raises(WorkflowError):
                 validate(frame, schema=schema)
+
+
+def test_the_new_batch_configs_commented_options_are_valid_keys() -> None:
+    """Uncommented, the optional keys `killcurve new-batch` suggests pass the schema."""
+    import re
+
+    from killcurve.scaffold import CONFIG
+
+    lines = []
+    for line in CONFIG.splitlines():
+        option = re.match(r"^(\s*)#( +)((?:weighting|outliers|report|questions"
+                          r"|nonspecific_targets|antigen)\b.*)$", line)  # fmt: skip
+        indent = option and option[1] + option[2][1:]
+        lines.append(f"{indent}{option[3].split('  #')[0]}" if option else line)
+    config = yaml.safe_load("\n".join(lines))
+    validate(config, SCHEMA)
+    assert config["fit"]["weighting"] == "signal"
+    assert config["fit"]["outliers"] == {"method": "rout", "q": 0.01, "weighting": "signal"}
+    assert config["report"]["questions"] == ["specific"]
+    assert config["report"]["antigen"] == "DLL3"

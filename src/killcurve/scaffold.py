@@ -24,6 +24,15 @@ comparisons:
     by: [target, cryo]
 fit:
   model: 4pl
+  # weighting: signal          # weighted least squares: each well weighs 1/scale², scale =
+  #                            # the SD of its % lysis per unit CV of the reading
+  # outliers: {method: rout}   # ROUT at Q = 1 %, residuals scaled by the same SD
+# The report's answers: which questions (any of nonspecific, specific, viability, thaw),
+# the targets killed without a specific receptor, the antigen named in question 2.
+# report:
+#   questions: [specific]
+#   nonspecific_targets: [K562]
+#   antigen: DLL3
 qc:
   min_z_prime: 0.5            # Z′ between target_only and max_lysis/background
   max_control_cv_pct: 20      # %

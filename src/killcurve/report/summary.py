@@ -223,9 +223,7 @@ def _ratio_rows(tables: Tables, targets: Sequence[str], settings: Settings) -> p
     rows = forest_rows(tables.comparisons, settings.stages)
     if "target" not in rows.columns:
         return pl.DataFrame()
-    if "cryo" in rows.columns:
-        rows = rows.filter(pl.col("cryo").is_null() | (pl.col("cryo") == settings.pre))
-    rows = rows.filter(pl.col("target").is_in(list(targets)))
+    rows = _before_thaw(rows, targets, settings)
     if rows.is_empty():
         return rows
     order = _comparison_order(settings, rows)
@@ -242,6 +240,15 @@ def _ratio_rows(tables: Tables, targets: Sequence[str], settings: Settings) -> p
     )
 
 
+def _before_thaw(rows: pl.DataFrame, targets: Sequence[str], settings: Settings) -> pl.DataFrame:
+    """The comparison rows (with a ``target`` column) of ``targets`` whose group is before
+    thaw (``cryo`` empty or ``settings.pre``): the groups the answers quote."""
+    rows = rows.filter(pl.col("target").is_in(list(targets)))
+    if "cryo" in rows.columns:
+        rows = rows.filter(pl.col("cryo").is_null() | (pl.col("cryo") == settings.pre))
+    return rows
+
+
 def _comparison_order(settings: Settings, rows: pl.DataFrame) -> pl.Expr:
     """Each row's comparison's place in the config (comparisons not in it after, by name)."""
     names = [c.get("name") for c in settings.comparisons]
@@ -250,20 +257,20 @@ def _comparison_order(settings: Settings, rows: pl.DataFrame) -> pl.Expr:
     return pl.col("comparison").replace_strict(place, return_dtype=pl.Int64)
 
 
-def _no_ratio_sentences(tables: Tables, targets: Sequence[str], settings: Settings) -> list[str]:
+def _no_ratio_sentences(
+    tables: Tables, targets: Sequence[str], settings: Settings, ratios: pl.DataFrame
+) -> list[str]:
     """``deglyc vs TRA on X: no ratio (why).`` for each comparison × target of ``targets``
-    with rows in ``comparisons.csv`` before thaw (as :func:`_ratio_rows`) but no usable ratio
-    in any group (the notes of its first et50-ratio row say why), so that an answer never
-    passes over a comparison in silence."""
+    with rows in ``comparisons.csv`` before thaw (:func:`_before_thaw`) but none in
+    ``ratios`` (the answer's rows from :func:`_ratio_rows`: no usable ratio in any group;
+    the notes of its first et50-ratio row say why), so that an answer never passes over a
+    comparison in silence."""
     table = tables.comparisons
     if table is None or "target" not in table.columns:
         return []
-    table = table.filter(pl.col("target").is_in(list(targets)))
-    if "cryo" in table.columns:
-        table = table.filter(pl.col("cryo").is_null() | (pl.col("cryo") == settings.pre))
+    table = _before_thaw(table, targets, settings)
     if table.is_empty():
         return []
-    ratios = _ratio_rows(tables, targets, settings)
     have = set(ratios.select("comparison", "target").iter_rows()) if ratios.height else set()
     table = table.sort(_comparison_order(settings, table), "target", maintain_order=True)
     out = []
@@ -411,7 +418,7 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
     else:
         rows = _ratio_rows(tables, nonspecific, settings)
         q1.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
-        q1.sentences.extend(_no_ratio_sentences(tables, nonspecific, settings))
+        q1.sentences.extend(_no_ratio_sentences(tables, nonspecific, settings, rows))
         if tables.trend is not None:
             trend = tables.trend.filter(
                 pl.col("target").is_in(nonspecific) & pl.col("estimate").is_not_null()
@@ -449,7 +456,7 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
             .drop("_order", "_comparison")
         )
     q2.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
-    q2.sentences.extend(_no_ratio_sentences(tables, specific, settings))
+    q2.sentences.extend(_no_ratio_sentences(tables, specific, settings, rows))
     if not q2.sentences:
         q2 = Answer(
             q2.id,

@@ -32,13 +32,11 @@ def curve_scale_expr(curve: str = "curve_id") -> pl.Expr:
 
 
 def with_fit_weights(wells: pl.DataFrame, weighting: str) -> pl.DataFrame:
-    """``wells`` (with control wells, for the scale) plus ``lysis_scale`` (null with
-    weighting ``none``)."""
+    """``wells`` (with control wells, for the scale) plus ``lysis_scale``; with weighting
+    ``none``, ``wells`` as they are (:func:`point_scales` then gives None)."""
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
-    if weighting == "none":
-        return wells.with_columns(pl.lit(None, pl.Float64).alias("lysis_scale"))
-    return with_lysis_scale(wells)
+    return wells if weighting == "none" else with_lysis_scale(wells)
 
 
 def point_scales(points: pl.DataFrame, curve: str = "curve_id") -> pl.Series | None:

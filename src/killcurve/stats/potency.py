@@ -205,13 +205,13 @@ def _points(points: pl.DataFrame, test: str, reference: str) -> pl.DataFrame:
     curve = pl.col(source).cast(pl.String)
     if source == "lot":  # lot names need not be unique across products
         curve = pl.concat_str([pl.col("product").cast(pl.String), curve], separator="|")
-    scale = pl.col("lysis_scale") if "lysis_scale" in points.columns else pl.lit(None)
+    scale = [pl.col("lysis_scale").cast(pl.Float64)] if "lysis_scale" in points.columns else []
     return points.select(
         pl.col("product").cast(pl.String),
         curve.fill_null("-").alias("curve"),
         pl.col("et_ratio").cast(pl.Float64),
         pl.col("pct_lysis").cast(pl.Float64),
-        scale.cast(pl.Float64).alias("lysis_scale"),
+        *scale,
     ).filter(
         pl.col("product").is_in([test, reference])
         & pl.col("et_ratio").is_finite()

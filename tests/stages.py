@@ -36,6 +36,7 @@ def run_stages(study: Path) -> None:
             if exclusions
             else None,
             fit_config=config["fit"],
+            axis=config.get("axis"),
         )
         steps.fit(
             tables / "wells.parquet",

@@ -46,7 +46,11 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
-    """CSV for people: list columns joined with ``;``, floats at full precision."""
+    """CSV for people: list columns joined with ``;``, floats at full precision, no NaN or
+    inf (:func:`killcurve.report.finite.finite_frame`)."""
+    from killcurve.report.finite import finite_frame
+
+    frame = finite_frame(frame)
     flat = frame.with_columns(
         pl.col(c).list.join(";") for c, t in frame.schema.items() if t == pl.List(pl.String)
     )
@@ -54,7 +58,11 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    """Parquet for data, zstd-compressed, without row-group statistics (stable bytes)."""
+    """Parquet for data, zstd-compressed, without row-group statistics (stable bytes); no NaN
+    or inf (:func:`killcurve.report.finite.finite_frame`)."""
+    from killcurve.report.finite import finite_frame
+
+    frame = finite_frame(frame)
     _atomic(path, lambda p: frame.write_parquet(p, compression="zstd", statistics=False))
 
 
@@ -73,6 +81,7 @@ def collect_wells(
     qc: dict[str, Any],
     exclusions: Path | None = None,
     fit_config: dict[str, Any] | None = None,
+    axis: dict[str, Any] | None = None,
 ) -> None:
     """Read plates, apply exclusions, compute % lysis and QC; write wells and plate QC tables.
 
@@ -89,7 +98,7 @@ def collect_wells(
     wells, table = merge_chunks(
         [wells], [table], limits, qc.get("exclude_failed_plates", True), excl, str(exclusions)
     )
-    write_parquet(_with_outliers(wells, fit_config), wells_out)
+    write_parquet(_with_outliers(wells, fit_config, axis), wells_out)
     write_csv(table, qc_out)
 
 
@@ -133,8 +142,11 @@ def merge_wells(
     qc: dict[str, Any],
     exclusions: Path | None = None,
     fit_config: dict[str, Any] | None = None,
+    axis: dict[str, Any] | None = None,
 ) -> None:
-    """``wells.parquet`` and ``plate_qc.csv`` of the study from its chunks' tables."""
+    """``wells.parquet`` and ``plate_qc.csv`` of the study from its chunks' tables.
+
+    ``axis``: the config key ``axis`` (ROUT tests each curve on its x)."""
     from killcurve.chunks import merge_chunks
 
     excl = read_exclusions(exclusions) if exclusions is not None else None
@@ -146,12 +158,15 @@ def merge_wells(
         excl,
         str(exclusions),
     )
-    write_parquet(_with_outliers(wells, fit_config), wells_out)
+    write_parquet(_with_outliers(wells, fit_config, axis), wells_out)
     write_csv(table, qc_out)
 
 
-def _with_outliers(wells: pl.DataFrame, fit_config: dict[str, Any] | None) -> pl.DataFrame:
-    """The well table with ROUT outliers marked when ``fit.outliers.method`` is ``rout``."""
+def _with_outliers(
+    wells: pl.DataFrame, fit_config: dict[str, Any] | None, axis: dict[str, Any] | None = None
+) -> pl.DataFrame:
+    """The well table with ROUT outliers marked when ``fit.outliers.method`` is ``rout``,
+    each curve tested on its axis' x (config key ``axis``)."""
     outliers = dict((fit_config or {}).get("outliers") or {})
     if outliers.get("method", "none") != "rout":
         return wells
@@ -163,6 +178,7 @@ def _with_outliers(wells: pl.DataFrame, fit_config: dict[str, Any] | None) -> pl
         FitOptions.from_config(fit_config or {}),
         float(outliers.get("q", 0.01)),
         str(outliers.get("weighting", "signal")),
+        Axis.from_config(axis).column,
     )
 
 

@@ -90,6 +90,23 @@ def test_the_collect_step_marks_outliers_only_when_configured() -> None:
     assert marked.filter(pl.col("exclusion_reason") == "outlier")["well"].to_list() == ["L113"]
 
 
+def test_on_a_concentration_axis_rout_tests_each_curve_on_its_concentrations() -> None:
+    """Found by the whole-study generator: ROUT read x from et_ratio, which on a
+    concentration axis is the one fixed E:T of the curve, and stopped the run with
+    'no titration'. The same wells titrated by concentration give the same call."""
+    from killcurve.steps import _with_outliers
+
+    wells = _noisy_wells().with_columns(
+        pl.col("et_ratio").alias("concentration"), pl.lit(5.0).alias("et_ratio")
+    )
+    config = {"model": "4pl", "outliers": {"method": "rout", "q": 0.01}}
+    axis = {"variable": "concentration", "unit": "nM"}
+    marked = _with_outliers(wells, config, axis)
+    assert marked.filter(pl.col("exclusion_reason") == "outlier")["well"].to_list() == ["L113"]
+    assert marked["et_ratio"].unique().to_list() == [5.0]  # the table keeps its columns
+    assert marked.columns == wells.columns
+
+
 def _release_plates(n_plates: int, seed: int) -> pl.DataFrame:
     """Release plates with constant-CV readings: T = 1,000, M = 11,000 counts, CV 5 %.
 

@@ -64,5 +64,7 @@ rule collect_wells:
         # fit.outliers marks ROUT outliers excluded in wells.parquet (model and fixed parameters
         # of fit are used for the robust fits).
         fit=config["fit"],
+        # ROUT tests each curve on the study's x (E:T or concentration).
+        axis=config["axis"],
     script:
         "../scripts/collect_wells.py"

@@ -11,5 +11,6 @@ run(
     qc_out=Path(snakemake.output.qc),
     qc=dict(snakemake.params.qc),
     fit_config=dict(snakemake.params.fit),
+    axis=dict(snakemake.params.axis),
     exclusions=Path(snakemake.input.exclusions[0]) if snakemake.input.exclusions else None,
 )

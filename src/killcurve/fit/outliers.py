@@ -30,12 +30,19 @@ OUTLIER_REASON = "outlier"
 
 
 def outlier_wells(
-    wells: pl.DataFrame, options: FitOptions, q: float = 0.01, weighting: str = "signal"
+    wells: pl.DataFrame,
+    options: FitOptions,
+    q: float = 0.01,
+    weighting: str = "signal",
+    x: str = "et_ratio",
 ) -> pl.DataFrame:
     """``plate_id``, ``well`` of the usable sample wells that ROUT calls outliers at FDR ``q``.
 
     ``wells``: the well table with its control wells (their means give each well's scale).
+    ``x``: the well column titrated (``et_ratio``, or ``concentration`` on that axis).
     """
+    if x != "et_ratio":
+        wells = wells.with_columns(pl.col(x).cast(pl.Float64).alias("et_ratio"))
     points = (
         curve_points(with_fit_weights(wells, weighting))
         .filter(~pl.col("excluded") & pl.col("pct_lysis").is_not_null())
@@ -59,10 +66,19 @@ def outlier_wells(
 
 
 def mark_outliers(
-    wells: pl.DataFrame, options: FitOptions, q: float = 0.01, weighting: str = "signal"
+    wells: pl.DataFrame,
+    options: FitOptions,
+    q: float = 0.01,
+    weighting: str = "signal",
+    x: str = "et_ratio",
 ) -> pl.DataFrame:
-    """The well table with ROUT outliers marked excluded, reason ``outlier`` (``; ``-joined)."""
-    hits = outlier_wells(wells, options, q, weighting).with_columns(pl.lit(True).alias("_outlier"))
+    """The well table with ROUT outliers marked excluded, reason ``outlier`` (``; ``-joined).
+
+    ``x``: the well column titrated (:func:`outlier_wells`).
+    """
+    hits = outlier_wells(wells, options, q, weighting, x).with_columns(
+        pl.lit(True).alias("_outlier")
+    )
     marked = wells.join(hits, on=["plate_id", "well"], how="left").with_columns(
         pl.col("_outlier").fill_null(False)
     )

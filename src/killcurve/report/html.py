@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from killcurve import __version__
+from killcurve.report.finite import finite_or_none
 from killcurve.report.summary import Answer
 
 if TYPE_CHECKING:
@@ -62,7 +62,8 @@ def _fmt(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        if math.isnan(value):
+        value = finite_or_none(value)
+        if value is None:
             return ""
         return f"{value:.3g}" if abs(value) < 1e5 else f"{value:.4g}"
     if isinstance(value, list):

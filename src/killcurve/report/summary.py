@@ -30,6 +30,7 @@ from typing import Any
 import polars as pl
 
 from killcurve.axis import Axis
+from killcurve.report.finite import finite_or_none
 
 #: The dossier figures, in the order the shipped captions number them.
 DOSSIER_FIGURES = ("stages", "forest", "viability", "thaw")
@@ -127,7 +128,10 @@ def num(value: float | None, digits: int = 2) -> str:
 
     >>> num(0.30583), num(1.0), num(0.6), num(12.4), num(116.06, 3), num(None)
     ('0.31', '1.0', '0.60', '12', '116', '–')
+    >>> num(float("inf")), num(float("nan"))
+    ('–', '–')
     """
+    value = finite_or_none(value)
     if value is None:
         return "–"
     if abs(value) >= 10 ** (digits - 1):

@@ -15,16 +15,19 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from killcurve.report.finite import finite_frame, finite_or_none
+
 #: Fixed workbook creation date so that identical inputs give identical bytes.
 WORKBOOK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def sig(value: float | None, digits: int = 3) -> str:
-    """Text of ``value`` to ``digits`` significant digits; empty for null.
+    """Text of ``value`` to ``digits`` significant digits; empty for null, NaN and inf.
 
-    >>> sig(12.3456), sig(0.031249), sig(None)
-    ('12.3', '0.0312', '')
+    >>> sig(12.3456), sig(0.031249), sig(None), sig(float("inf"))
+    ('12.3', '0.0312', '', '')
     """
+    value = finite_or_none(value)
     return "" if value is None else f"{value:.{digits}g}"
 
 
@@ -58,10 +61,12 @@ def censored_curves(curves: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_workbook(tables: dict[str, pl.DataFrame], path: Path) -> None:
-    """One sheet per table: bold frozen header, autofit widths, lists joined with ``;``."""
+    """One sheet per table: bold frozen header, autofit widths, lists joined with ``;``; NaN
+    and inf cells empty, the reason in the row (:func:`killcurve.report.finite.finite_frame`)."""
     workbook = xlsxwriter.Workbook(str(path))
     workbook.set_properties({"created": WORKBOOK_DATE, "author": "killcurve"})
     for name, frame in tables.items():
+        frame = finite_frame(frame)
         flat = frame.with_columns(
             pl.col(c).list.join("; ") for c, t in frame.schema.items() if t == pl.List(pl.String)
         )

@@ -21,6 +21,12 @@ def run_study(study: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def only_status_files(study: Path) -> bool:
+    """True when ``results/`` holds nothing but a failed run's status files."""
+    files = [p for p in (study / "results").rglob("*") if p.is_file()]
+    return sorted(p.name for p in files) == ["RUN_FAILED.md", "run_status.json"]
+
+
 @pytest.fixture(scope="session")
 def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the example study, run once end to end for the whole session (read-only)."""

@@ -98,8 +98,15 @@ def test_failed_rerun_leaves_no_stale_results(small_run: Path, tmp_path: Path) -
     done = run_study(study)
     assert done.returncode != 0
     assert "plate P05" in done.stderr
-    assert "removed" in done.stderr and "from results/" in done.stderr
-    assert not [p for p in (study / "results").rglob("*") if p.is_file()]
+    assert "See results/RUN_FAILED.md" in done.stderr
+    status = json.loads((study / "results/run_status.json").read_text())
+    assert "plate P05" in status["failed"][0]["message"]
+    # what remains was made from the current inputs: other chunks' reads, nothing downstream
+    left = {p.relative_to(study).as_posix() for p in (study / "results").rglob("*")
+            if p.is_file() and ".cache" not in p.parts} - {"results/RUN_FAILED.md",
+                                                           "results/run_status.json"}  # fmt: skip
+    assert left == set(status["current"])
+    assert not [p for p in left if not p.startswith("results/chunks/")]
 
 
 def input_digests(study: Path) -> dict[str, str]:

@@ -19,7 +19,7 @@ from killcurve.errors import KillcurveInputError
 from killcurve.steps import viability
 from killcurve.viability_table import load_viability_counts
 
-from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, run_study
+from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, only_status_files, run_study
 
 DATA = REPO / "tests/data"
 SHEET = DATA / "viability/viability.tsv"
@@ -274,7 +274,7 @@ def test_workflow_with_a_missing_counter_file_stops_before_running(tmp_path: Pat
     done = run_study(study)
     assert done.returncode != 0
     assert "counter file 'viability/nc_view_0h.csv' does not exist" in done.stderr
-    assert not (study / "results").exists()
+    assert only_status_files(study)
 
 
 def test_config_key_defaults_null_limits_and_typos() -> None:

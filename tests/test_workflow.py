@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, run_study
+from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, only_status_files, run_study
 
 TABLES = ("wells.parquet", "plate_qc.csv", "curves.csv", "comparisons.csv")
 
@@ -146,7 +146,9 @@ def test_missing_plate_file_stops_naming_the_plate(small_study: Path) -> None:
     assert done.returncode != 0
     assert "plate P03: file 'config/data/P03_typo.CSV' does not exist" in done.stderr
     assert "Fix the path in the samplesheet" in done.stderr
-    assert not (small_study / "results").exists()
+    assert only_status_files(small_study)
+    failed = (small_study / "results/RUN_FAILED.md").read_text()
+    assert "**start-up checks**: plate P03: file 'config/data/P03_typo.CSV'" in failed
 
 
 def test_layout_without_target_only_stops_and_leaves_no_table(small_study: Path) -> None:

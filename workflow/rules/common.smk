@@ -7,7 +7,8 @@ from killcurve.config import samplesheet_errors
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.memo import CACHE
-from killcurve.recovery import clear_results, recover_interrupted_run
+from killcurve.pipeline.run_status import settle_startup_failure
+from killcurve.recovery import recover_interrupted_run
 from killcurve.report.provenance import git_commit
 from killcurve.naming import target_slug
 from killcurve.report.summary import Settings, available_figures
@@ -24,14 +25,14 @@ try:
     samples = read_samplesheet(Path(config["plates"]))
     check_files(samples, STUDY_DIR)
 except KillcurveInputError as err:
-    clear_results(STUDY_DIR)
+    settle_startup_failure(STUDY_DIR, str(err))
     raise WorkflowError(f"killcurve: {err}") from None
 
 # The samplesheet's rows against workflow/schemas/plates.schema.yaml (as snakemake's
 # validate would, without its pandas conversion).
 sheet_errors = samplesheet_errors(samples.iter_rows(named=True), config["plates"])
 if sheet_errors:
-    clear_results(STUDY_DIR)
+    settle_startup_failure(STUDY_DIR, "\n".join(sheet_errors))
     raise WorkflowError("killcurve: " + "\n".join(sheet_errors))
 
 

@@ -17,7 +17,7 @@ if "viability" in config:
             Path(config["viability"]["samplesheet"]), STUDY_DIR
         )
     except KillcurveInputError as err:
-        clear_results(STUDY_DIR)
+        settle_startup_failure(STUDY_DIR, str(err))
         raise WorkflowError(f"killcurve: {err}") from None
     VIABILITY_INPUTS = [
         config["viability"]["samplesheet"],

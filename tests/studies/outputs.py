@@ -78,6 +78,19 @@ def missing_outputs(study: Path, viability: bool) -> list[str]:
             for kind in ("curves", "residuals")
             for ext in ("png", "pdf")
         ]
+    # dossier figures: forest (every drawn study compares), viability (with counts), and the
+    # stage and thaw figures where the fitted curves allow them (the workflow's own rule)
+    import yaml
+
+    from killcurve.axis import read_curves
+    from killcurve.report.summary import Settings, available_figures
+
+    config = yaml.safe_load((study / "config/config.yaml").read_text())
+    made = available_figures(read_curves(study / "results/tables/curves.parquet")[0],
+                             Settings.from_config(config))  # fmt: skip
+    drawn = {"forest", *(["viability"] if viability else [])}
+    drawn |= {name for name, why in made.items() if why is None}
+    expected += [f"results/figures/{n}.{ext}" for n in sorted(drawn) for ext in ("pdf", "png")]
     plates = pl.read_parquet(study / "results/tables/wells.parquet")["plate_id"].unique()
     expected += [f"results/figures/plates/{p}.png" for p in plates.to_list()]
     return [p for p in expected if not (study / p).is_file() or (study / p).stat().st_size == 0]

@@ -21,9 +21,10 @@ Steps 4 and 5 read the config's values, so they wait until it passes the schema.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -40,6 +41,8 @@ from killcurve.steps import _thresholds
 from killcurve.viability import replicate_problems
 from killcurve.viability_table import check_viability_counts, check_viability_sheet, sheet_name
 
+T = TypeVar("T")
+
 
 @dataclass
 class StudyCheck:
@@ -53,7 +56,7 @@ class StudyCheck:
         """True when no problem was found."""
         return not self.problems
 
-    def attempt(self, check: Any, *args: Any) -> Any:
+    def attempt(self, check: Callable[..., T], *args: Any) -> T | None:
         """``check(*args)``, or None with its :class:`KillcurveInputError` kept as a problem."""
         try:
             return check(*args)
@@ -69,7 +72,9 @@ def check_study(study_dir: Path) -> StudyCheck:
     config = result.attempt(load_config, study_dir / "config" / "config.yaml")
     if config is None:
         return result
-    errors = config_errors(config)
+    errors = result.attempt(config_errors, config)
+    if errors is None:  # no schema to check against
+        return result
     result.problems += errors
     if "plates" not in config:
         return result

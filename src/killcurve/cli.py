@@ -1,8 +1,10 @@
 """The ``killcurve`` command: scaffold, check and simulate studies without Snakemake.
 
 * ``killcurve new-batch DIR`` — a commented study directory to fill in.
-* ``killcurve check DIR`` — validate a study (config, samplesheet, files, layouts,
-  plate sizes, controls, products in comparisons) and print a summary; exit 1 on problems.
+* ``killcurve check DIR`` — list every input the run would refuse (config, samplesheet,
+  plate files against layouts, controls, exclusions, curves the fit refuses, comparisons,
+  the viability samplesheet and counter files), with the run's messages, and print a
+  summary; exit 1 on problems.
 * ``killcurve example DIR`` — write the simulated example study.
 * ``killcurve simulate DIR --plates N`` — a larger simulated study, for benchmarks.
 * ``killcurve timecourse DIR`` — time-resolved impedance killing from RTCA exports.

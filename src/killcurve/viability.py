@@ -69,8 +69,10 @@ def replicate_recovery(counts: pl.DataFrame, source: str = "counts table") -> pl
     ...     "recovery_pct").row(0)
     (80.0, 2400000.0, 60.0)
     """
-    counts = _checked(counts, source)
-    _check_values(counts, source)
+    counts, problems = _checked(counts, source)
+    problems = problems or _value_problems(counts, source)
+    if problems:
+        raise KillcurveInputError(problems[0])
     derived_viability = 100 * pl.col("viable_cells_per_ml") / pl.col("total_cells_per_ml")
     counts = counts.drop("_row").with_columns(
         viable_cells_per_ml=pl.col("viable_cells_per_ml").fill_null(
@@ -188,10 +190,20 @@ def product_viability(lots: pl.DataFrame, level: float = 0.95) -> pl.DataFrame:
     )
 
 
-def _checked(counts: pl.DataFrame, source: str) -> pl.DataFrame:
-    """``counts`` checked: numbers as Float64, a row number ``_row``, both value columns.
+def replicate_problems(counts: pl.DataFrame, source: str = "counts table") -> list[str]:
+    """Every problem :func:`replicate_recovery` stops at (it stops at the first), one message
+    per check and column, naming the first row it concerns. Values are checked only when
+    every cell is a number and every required cell is filled."""
+    counts, problems = _checked(counts, source)
+    return problems or _value_problems(counts, source)
 
-    A missing ``viable_cells_per_ml`` or ``viability_pct`` column is added as nulls.
+
+def _checked(counts: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[str]]:
+    """``counts`` checked: numbers as Float64, a row number ``_row``, both value columns; and
+    a message per column holding a non-number or an empty required cell.
+
+    A missing ``viable_cells_per_ml`` or ``viability_pct`` column is added as nulls. A
+    missing required column stops with a :class:`KillcurveInputError`.
     """
     missing = [c for c in REQUIRED if c not in counts.columns]
     values = [c for c in ("viable_cells_per_ml", "viability_pct") if c in counts.columns]
@@ -207,26 +219,30 @@ def _checked(counts: pl.DataFrame, source: str) -> pl.DataFrame:
         for c in ("viable_cells_per_ml", "viability_pct")
         if c not in counts.columns
     )
+    problems = []
     for column in (*NUMERIC, *values):
         parsed = counts[column].cast(pl.Float64, strict=False)
         bad = counts.filter(parsed.is_null() & counts[column].is_not_null())
         if bad.height:
-            raise KillcurveInputError(
+            problems.append(
                 f"{_place(bad.row(0, named=True), source)}: {column} "
                 f"{bad[column][0]!r} is not a number. Correct it."
             )
+            continue
         counts = counts.with_columns(parsed.alias(column))
+    if problems:
+        return counts, problems
     for column in REQUIRED:
         empty = counts.filter(pl.col(column).is_null())
         if empty.height:
-            raise KillcurveInputError(
+            problems.append(
                 f"{_place(empty.row(0, named=True), source)}: {column} is empty. Fill it in."
             )
-    return counts
+    return counts, problems
 
 
-def _check_values(reps: pl.DataFrame, source: str) -> None:
-    """Stop at the first replicate whose given values cannot be right, naming it."""
+def _value_problems(reps: pl.DataFrame, source: str) -> list[str]:
+    """A message per check that some replicate's given values fail, naming its first row."""
     checks = (
         (
             pl.col("viability_pct").is_null() & pl.col("viable_cells_per_ml").is_null(),
@@ -241,28 +257,32 @@ def _check_values(reps: pl.DataFrame, source: str) -> None:
             "viable_cells_per_ml is more than total_cells_per_ml",
         ),
     )
+    problems = []
     for condition, problem in checks:
         bad = reps.filter(condition)
         if bad.height:
-            raise KillcurveInputError(
+            problems.append(
                 f"{_place(bad.row(0, named=True), source)}: {problem}. Correct the count or "
                 "the samplesheet."
             )
     key = [*GROUP, "replicate"]
     twice = reps.filter(pl.struct(key).is_duplicated())
     if twice.height:
-        raise KillcurveInputError(
+        problems.append(
             f"{_place(twice.row(0, named=True), source)}: this replicate appears more than "
             "once. Give each count its own replicate id, or remove the repeated row."
         )
-    per_lot = reps.group_by("product", "lot").agg(pl.col("prefreeze_viable_cells").n_unique())
+    per_lot = reps.group_by("product", "lot", maintain_order=True).agg(
+        pl.col("prefreeze_viable_cells").n_unique()
+    )
     differing = per_lot.filter(pl.col("prefreeze_viable_cells") > 1)
     if differing.height:
         product, lot = differing.row(0)[:2]
-        raise KillcurveInputError(
+        problems.append(
             f"{source}: product {product} lot {lot} has more than one prefreeze_viable_cells "
             "value. Give the lot's pre-freeze viable cell number once (the same on every row)."
         )
+    return problems
 
 
 def _place(row: dict, source: str) -> str:

@@ -67,10 +67,29 @@ def read_viability_sheet(path: Path, study_dir: Path) -> pl.DataFrame:
     ``line`` is the row's line number in the file (comments and blank lines
     counted). Stops with a :class:`KillcurveInputError` naming the sheet and
     line when the file is missing, a required column is missing or empty, a
-    format is unknown, or a counter file does not exist inside ``study_dir``.
+    format is unknown, or a counter file does not exist inside ``study_dir``
+    (the first problem of :func:`check_viability_sheet`).
+    """
+    sheet, problems = check_viability_sheet(path, study_dir)
+    if problems:
+        raise KillcurveInputError(problems[0])
+    return sheet
+
+
+def sheet_name(path: Path) -> str:
+    """How messages name the viability samplesheet at ``path``."""
+    return f"viability samplesheet {path}"
+
+
+def check_viability_sheet(path: Path, study_dir: Path) -> tuple[pl.DataFrame, list[str]]:
+    """The rows of the viability samplesheet that pass the row checks, and a message for each
+    problem, in line order: an empty required cell, an unknown format, a counter file that
+    does not exist inside ``study_dir`` (named once, at the first row naming it; the rows
+    naming it are left out). Problems of the whole sheet (no file, no rows, a missing
+    column, a cell spanning lines) stop with a :class:`KillcurveInputError`.
     """
     path = Path(path)
-    where = f"viability samplesheet {path}"
+    where = sheet_name(path)
     if not path.is_file():
         raise KillcurveInputError(
             f"{where}: file not found. Set config key 'viability.samplesheet' to the path of "
@@ -89,39 +108,52 @@ def read_viability_sheet(path: Path, study_dir: Path) -> pl.DataFrame:
             f"{where}: missing column(s) {', '.join(missing)}{hint}. Required columns: "
             f"{', '.join(REQUIRED_COLUMNS)}; optional: format."
         )
-    lines = data_lines(path)
-    if len(lines) != sheet.height:
-        raise KillcurveInputError(
-            f"{where}: {sheet.height} rows read from {len(lines)} lines; a cell spans several "
-            'lines. Close the quote (") left open, or remove the quotes.'
-        )
     if "format" not in sheet.columns:
         sheet = sheet.with_columns(format=pl.lit(None, pl.String))
     sheet = sheet.with_columns(
         format=pl.col("format").replace("", None).fill_null("auto"),
-        line=pl.Series(lines, dtype=pl.Int64),
+        line=pl.Series(data_lines(path), dtype=pl.Int64),
     )
+    problems, keep = [], []
     found: set[str] = set()  # counter files checked (many rows share one file)
+    absent: set[str] = set()  # counter files found missing (named once)
     for row in sheet.iter_rows(named=True):
-        place = f"{where} line {row['line']}"
-        empty = [c for c in REQUIRED_COLUMNS if not row[c]]
-        if empty:
-            raise KillcurveInputError(f"{place}: {', '.join(empty)} is empty. Fill it in.")
-        if row["format"] != "auto" and row["format"] not in COUNTER_FORMATS:
-            raise KillcurveInputError(
-                f"{place}: unknown cell-counter format {row['format']!r}. Known formats: "
-                f"auto, {', '.join(COUNTER_FORMATS)}."
-            )
-        if row["file"] in found:
-            continue
+        problem = _row_problem(row, f"{where} line {row['line']}", study_dir, found, absent)
+        if problem is not None:
+            problems.append(problem)
+        keep.append(problem is None and row["file"] not in absent)
+    return sheet.filter(pl.Series(keep, dtype=pl.Boolean)), problems
+
+
+def _row_problem(
+    row: dict, place: str, study_dir: Path, found: set[str], absent: set[str]
+) -> str | None:
+    """What is wrong with one viability samplesheet row, or None (also for a row naming a
+    counter file already reported missing). ``found``/``absent``: counter files seen to exist
+    or not, updated here so that each file is looked up and reported once."""
+    empty = [c for c in REQUIRED_COLUMNS if not row[c]]
+    if empty:
+        return f"{place}: {', '.join(empty)} is empty. Fill it in."
+    if row["format"] != "auto" and row["format"] not in COUNTER_FORMATS:
+        return (
+            f"{place}: unknown cell-counter format {row['format']!r}. Known formats: "
+            f"auto, {', '.join(COUNTER_FORMATS)}."
+        )
+    if row["file"] in found or row["file"] in absent:
+        return None
+    absent.add(row["file"])
+    try:
         target = resolve_in_study(study_dir, row["file"], f"{place} file")
-        if not target.is_file():
-            raise KillcurveInputError(
-                f"{place}: counter file {row['file']!r} does not exist (looked in {target}). "
-                "Fix the path (relative to the study directory) or add the file."
-            )
-        found.add(row["file"])
-    return sheet
+    except KillcurveInputError as err:
+        return str(err)
+    if not target.is_file():
+        return (
+            f"{place}: counter file {row['file']!r} does not exist (looked in {target}). "
+            "Fix the path (relative to the study directory) or add the file."
+        )
+    absent.discard(row["file"])
+    found.add(row["file"])
+    return None
 
 
 def viability_counts(sheet: pl.DataFrame, study_dir: Path, sheet_path: Path) -> pl.DataFrame:
@@ -132,27 +164,49 @@ def viability_counts(sheet: pl.DataFrame, study_dir: Path, sheet_path: Path) -> 
     :func:`~killcurve.io.counters.read_counter` in the row's ``format``.
     Stops naming the sheet line, file and sample when the file cannot be read,
     the sample is not in it or is in it more than once, or the counter gave
-    no total, or neither viable cells nor viability, for it.
+    no total, or neither viable cells nor viability, for it (the first problem of
+    :func:`check_viability_counts`).
     """
+    counts, problems = check_viability_counts(sheet, study_dir, sheet_path)
+    if problems:
+        raise KillcurveInputError(problems[0])
+    return counts
+
+
+def check_viability_counts(
+    sheet: pl.DataFrame, study_dir: Path, sheet_path: Path
+) -> tuple[pl.DataFrame, list[str]]:
+    """The rows of ``sheet`` whose counts could be joined (as :func:`viability_counts`), and a
+    message for each problem: first every counter file that cannot be read (in sheet order;
+    its rows are left out), then every row whose sample has no usable count in its file."""
     from killcurve.io.counters import read_counter
 
-    where = f"viability samplesheet {sheet_path}"
+    where = sheet_name(sheet_path)
+    problems = []
     exports: dict[tuple[str, str], pl.DataFrame] = {}
     for row in sheet.unique(["file", "format"], maintain_order=True).iter_rows(named=True):
         try:
             export = read_counter(Path(study_dir) / row["file"], row["format"])
         except KillcurveInputError as err:
-            raise KillcurveInputError(
+            problems.append(
                 f"{where} line {row['line']}: counter file {row['file']!r} "
                 f"(format {row['format']}): {err}"
-            ) from None
+            )
+            continue
         exports[row["file"], row["format"]] = export.data
-    values = [
-        _sample_values(exports[row["file"], row["format"]], row, where)
-        for row in sheet.iter_rows(named=True)
-    ]
+    keep, values = [], []
+    for row in sheet.iter_rows(named=True):
+        export = exports.get((row["file"], row["format"]))
+        if export is not None:
+            try:
+                values.append(_sample_values(export, row, where))
+            except KillcurveInputError as err:
+                problems.append(str(err))
+                export = None
+        keep.append(export is not None)
     joined = pl.DataFrame(values, schema=dict.fromkeys(VALUE_COLUMNS, pl.Float64), orient="row")
-    return pl.concat([sheet, joined], how="horizontal")
+    kept = sheet.filter(pl.Series(keep, dtype=pl.Boolean))
+    return pl.concat([kept, joined], how="horizontal"), problems
 
 
 def load_viability_counts(path: Path, study_dir: Path) -> pl.DataFrame:

@@ -44,10 +44,22 @@ def curve_id_expr() -> pl.Expr:
 def curve_points(wells: pl.DataFrame) -> pl.DataFrame:
     """Sample wells with ``curve_id``, after checks that stop on a curve that cannot be one.
 
-    Refused: a curve whose wells come from plates with different readouts, a
-    curve with a single E:T (no titration: usually an ``et_ratio`` missing from
-    the layout), and a curve without any numeric reading (all overflow).
+    Refused (the first of :func:`curve_problems`): a curve whose wells come from plates
+    with different readouts, a curve with a single E:T (no titration: usually an
+    ``et_ratio`` missing from the layout), and a curve without any numeric reading (all
+    overflow).
     """
+    samples = wells.filter(pl.col("role") == "sample").with_columns(curve_id_expr())
+    problems = curve_problems(samples)
+    if problems:
+        raise KillcurveInputError(problems[0])
+    return samples
+
+
+def curve_problems(wells: pl.DataFrame) -> list[str]:
+    """Why each curve of the well table cannot be fitted, one message per refused curve in
+    ``curve_id`` order (see :func:`curve_points`, which stops at the first; ``killcurve
+    check`` lists them all)."""
     samples = wells.filter(pl.col("role") == "sample").with_columns(curve_id_expr())
     per_curve = (
         samples.group_by("curve_id")
@@ -63,23 +75,25 @@ def curve_points(wells: pl.DataFrame) -> pl.DataFrame:
     bad = per_curve.filter(
         (pl.col("n_readouts") > 1) | (pl.col("n_et") < 2) | (pl.col("n_numeric") == 0)
     )
+    problems = []
     for row in bad.iter_rows(named=True):
         where = f"curve {row['curve_id']} (plates {row['plates']})"
         if row["n_readouts"] > 1:
-            raise KillcurveInputError(
+            problems.append(
                 f"{where}: its wells have different readouts. Give the plates different "
                 "batch values, or fix the samplesheet's readout column."
             )
-        if row["n_et"] < 2:
-            raise KillcurveInputError(
+        elif row["n_et"] < 2:
+            problems.append(
                 f"{where}: every well has E:T {row['et']:g}, so there is no titration to fit. "
                 "Check the layout's et_ratio blocks for this product and lot."
             )
-        raise KillcurveInputError(
-            f"{where}: no well has a numeric reading (all overflow or missing). "
-            "Re-read the plate with a lower gain, or exclude the curve from the layout."
-        )
-    return samples
+        else:
+            problems.append(
+                f"{where}: no well has a numeric reading (all overflow or missing). "
+                "Re-read the plate with a lower gain, or exclude the curve from the layout."
+            )
+    return problems
 
 
 def model_values(frame: pl.DataFrame, x: np.ndarray) -> np.ndarray:

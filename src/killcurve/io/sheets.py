@@ -19,14 +19,21 @@ def read_sheet(path: Path, what: str, required: Sequence[str]) -> pl.DataFrame |
     """The sheet's rows as text columns, or None when it has no row below the header.
 
     ``what`` names the sheet in messages (``samplesheet``). Stops when a
-    ``required`` column is missing or one of its cells is empty (naming the line).
+    ``required`` column is missing or one of its cells is empty (naming the line), or a
+    quote left open swallows tabs or line ends.
     """
     lines = [line for _, line in _kept_lines(path)]
     if len(lines) < 2:
         return None
-    sheet = pl.read_csv(
-        io.StringIO("\n".join(lines)), separator="\t", infer_schema=False, quote_char='"'
-    )
+    try:
+        sheet = pl.read_csv(
+            io.StringIO("\n".join(lines)), separator="\t", infer_schema=False, quote_char='"'
+        )
+    except pl.exceptions.ComputeError:
+        raise KillcurveInputError(
+            f'{what} {path}: a quote (") opens a cell that does not end where the quote '
+            "closes. Close the quote left open, or remove the quotes."
+        ) from None
     sheet = sheet.rename({c: c.strip() for c in sheet.columns}).with_columns(
         pl.all().str.strip_chars()
     )
@@ -37,7 +44,13 @@ def read_sheet(path: Path, what: str, required: Sequence[str]) -> pl.DataFrame |
             f"{what} {path}: missing column(s) {', '.join(missing)}{hint}. "
             f"Required columns: {', '.join(required)}."
         )
-    numbered = sheet.with_columns(pl.Series("line", data_lines(path), dtype=pl.Int64))
+    numbers = data_lines(path)
+    if len(numbers) != sheet.height:
+        raise KillcurveInputError(
+            f"{what} {path}: {sheet.height} rows read from {len(numbers)} lines; a cell spans "
+            'several lines. Close the quote (") left open, or remove the quotes.'
+        )
+    numbered = sheet.with_columns(pl.Series("line", numbers, dtype=pl.Int64))
     for column in required:
         empty = numbered.filter(pl.col(column).is_null() | (pl.col(column) == ""))
         if empty.height:

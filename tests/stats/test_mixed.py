@@ -117,3 +117,26 @@ def test_too_few_lots_is_an_input_error() -> None:
     )
     with pytest.raises(KillcurveInputError, match="needs ≥ 3 lots"):
         fit_mixed(curves, reference="R")
+
+
+def test_a_factor_confounded_with_another_is_left_out_with_a_note() -> None:
+    """Found by the whole-study generator: every curve of target T1 fresh, of T2 post-thaw,
+    so cryo adds nothing once target is in the model; with both as fixed effects the design
+    was singular and MixedLM stopped the comparisons step with LinAlgError."""
+    base = _crossed(5, 4, 3, 2, (0.2, 0.1, 0.1))
+    curves = pl.concat(
+        [
+            base.with_columns(pl.lit("T1").alias("target"), pl.lit("fresh").alias("cryo")),
+            base.with_columns(
+                pl.lit("T2").alias("target"),
+                pl.lit("post_thaw").alias("cryo"),
+                pl.col("et50") * 3.0,
+            ),
+        ]
+    )
+    fit = fit_mixed(curves, reference="R", adjust=["target", "cryo"])
+    assert fit.formula.startswith("log_et50 ~ product + target;")
+    assert "not adjusted for cryo: confounded with product + target" in fit.notes
+    # the product effect is the same as with target alone
+    alone = fit_mixed(curves, reference="R", adjust=["target"])
+    assert fit.ratios["estimate"][0] == pytest.approx(alone.ratios["estimate"][0], rel=1e-9)

@@ -164,7 +164,10 @@ def fit_mixed(
     for column in adjust:
         if data[column].nunique() >= 2:
             _categorical(data, column)
-            terms.append(column)
+            if _adds_rank(data, terms, column):
+                terms.append(column)
+            else:
+                notes.append(f"not adjusted for {column}: confounded with {' + '.join(terms)}")
     fixed = "y ~ " + " + ".join(terms)
     n_lots, n_batches = data["lot"].nunique(), data["batch"].nunique()
     vc = {"lot": "0 + C(lot)"}
@@ -185,7 +188,13 @@ def fit_mixed(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = smf.mixedlm(fixed, data, groups=np.ones(len(data)), re_formula="0", vc_formula=vc)
-        fit = model.fit(reml=True)
+        try:
+            fit = model.fit(reml=True)
+        except np.linalg.LinAlgError as err:
+            raise KillcurveInputError(
+                f"mixed model: the REML fit failed numerically ({err}); the curves cannot "
+                "separate the product effect from the lot and batch effects."
+            ) from None
     notes += sorted({str(w.message).split("\n")[0] for w in caught})
     formula = f"{RESPONSES[response]} ~ {' + '.join(terms)}; random: {random}; MixedLM, REML"
     beta, cov = fit.fe_params, fit.cov_params().loc[fit.fe_params.index, fit.fe_params.index]
@@ -222,6 +231,14 @@ def fit_mixed(
         n_batches=n_batches,
         notes=notes,
     )
+
+
+def _adds_rank(data: pd.DataFrame, terms: Sequence[str], column: str) -> bool:
+    """Whether the factor ``column`` adds all its levels − 1 to the fixed-effects design of
+    ``terms`` (False when it is confounded with them, e.g. every curve of one target fresh)."""
+    before = np.linalg.matrix_rank(np.asarray(patsy.dmatrix(" + ".join(terms), data)))
+    after = np.linalg.matrix_rank(np.asarray(patsy.dmatrix(" + ".join([*terms, column]), data)))
+    return after - before == data[column].nunique() - 1
 
 
 def _ratios(

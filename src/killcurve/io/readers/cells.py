@@ -8,11 +8,26 @@ that is not a plain number gives ``signal = null`` and a flag.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import polars as pl
 
 #: Flags a reader may put in the ``flag`` column (null for an ordinary number).
 FLAGS = ("overflow", "not_numeric", "empty")
+#: Columns and types of every reader's frame (see :func:`cells_frame`).
+SCHEMA = {
+    "plate_index": pl.Int32,
+    "read": pl.String,
+    "well": pl.String,
+    "row": pl.String,
+    "col": pl.Int32,
+    "signal": pl.Float64,
+    "flag": pl.String,
+    "raw": pl.String,
+    "cycle": pl.Int32,
+    "time_s": pl.Float64,
+    "timestamp": pl.String,
+}
 
 _OVERFLOW = re.compile(
     r"^(ovrflw|overflow|over|sat|saturated|\*+|>.*|range\?|inf|\+inf|oor>?)$", re.IGNORECASE
@@ -50,18 +65,27 @@ def classify(raw: str | None, decimal: str = ".") -> tuple[float | None, str | N
     return None, "not_numeric"
 
 
-def cells_frame(
-    records: list[tuple[int, str, str, int, str | None]], decimal: str = "."
-) -> pl.DataFrame:
+def cells_frame(records: Sequence[tuple], decimal: str = ".") -> pl.DataFrame:
     """Build the common reader frame from ``(plate_index, read, row, col, raw)`` tuples.
 
-    Columns: ``plate_index`` (Int32, 1-based order of the plate in the file),
-    ``read`` (String), ``well`` (``A1`` style, no zero padding), ``row``,
-    ``col`` (Int32, 1-based), ``signal`` (Float64 in the instrument's own unit —
-    RLU, RFU, OD, counts/s — never rescaled; null unless a plain number),
-    ``flag`` (null or one of :data:`FLAGS`), ``raw`` (the cell text as exported).
+    A reading at one time point of a kinetic read carries three more fields,
+    ``(…, cycle, time_s, timestamp)``. Columns: ``plate_index`` (Int32, 1-based
+    order of the plate in the file), ``read`` (String), ``well`` (``A1`` style,
+    no zero padding), ``row``, ``col`` (Int32, 1-based), ``signal`` (Float64 in
+    the instrument's own unit — RLU, RFU, OD, counts/s — never rescaled; null
+    unless a plain number), ``flag`` (null or one of :data:`FLAGS`), ``raw``
+    (the cell text as exported); then the time of the reading, null for an
+    endpoint read: ``cycle`` (Int32, 1-based number of the time point in its
+    read), ``time_s`` (Float64, seconds since the first reading of that read's
+    series: cycle 1 starts at 0) and ``timestamp`` (String, the file's own time
+    of the point as written, e.g. ``0:07:31``; null where the file gives none).
+
+    >>> frame = cells_frame([(1, "Lum", "A", 1, "5"), (1, "OD", "A", 1, "0.5", 2, 30.0, "0:30")])
+    >>> frame.select("read", "signal", "cycle", "time_s", "timestamp").rows()
+    [('Lum', 5.0, None, None, None), ('OD', 0.5, 2, 30.0, '0:30')]
     """
     parsed = [classify(r[4], decimal) for r in records]
+    timed = [r if len(r) > 5 else (*r, None, None, None) for r in records]
     return pl.DataFrame(
         {
             "plate_index": [r[0] for r in records],
@@ -72,15 +96,9 @@ def cells_frame(
             "signal": [p[0] for p in parsed],
             "flag": [p[1] for p in parsed],
             "raw": [r[4] if r[4] is not None else "" for r in records],
+            "cycle": [r[5] for r in timed],
+            "time_s": [r[6] for r in timed],
+            "timestamp": [r[7] for r in timed],
         },
-        schema={
-            "plate_index": pl.Int32,
-            "read": pl.String,
-            "well": pl.String,
-            "row": pl.String,
-            "col": pl.Int32,
-            "signal": pl.Float64,
-            "flag": pl.String,
-            "raw": pl.String,
-        },
+        schema=SCHEMA,
     )

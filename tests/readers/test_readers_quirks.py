@@ -450,3 +450,22 @@ def test_unexpected_reader_failure_is_wrapped(data: Path, monkeypatch: pytest.Mo
     with pytest.raises(KillcurveInputError, match="could not be read as bmg_mars") as err:
         read_export(data / MARS_FILE)
     assert MARS_FILE in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "setting"),
+    [
+        ("BMG LABTECH CLARIOstar\nWell;Value\nA1;5\n", "bmg_mars", "export the raw data as CSV"),
+        ("Exported from VICTOR Nivo\nA1,0.1\n", "revvity_victor", "well results as CSV"),
+        ("Gen5 3.15\nWell\tValue\nA1\t5\n", "agilent_gen5", "tab-delimited text file"),
+    ],
+)
+def test_unrecognised_file_names_the_nearest_format(
+    tmp_path: Path, text: str, fmt: str, setting: str
+) -> None:
+    """A file no reader recognises but that names its software gets that format's setting."""
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    with pytest.raises(KillcurveInputError) as err:
+        sniff(path)
+    assert f"nearest to format {fmt}" in str(err.value) and setting in str(err.value)

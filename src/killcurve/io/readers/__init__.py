@@ -65,6 +65,7 @@ from killcurve.io.readers import (
 )
 from killcurve.io.readers.grid_csv import looks_like as _looks_like_grid
 from killcurve.io.readers.grid_csv import read_grid_csv
+from killcurve.io.readers.hints import nearest_format
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.select import select_plate
 from killcurve.io.readers.sheets import Sheets
@@ -123,8 +124,10 @@ def sniff(path: Path) -> str:
     name, head = detect_format(path, TEXT_SNIFFERS, BOOK_SNIFFERS)
     if name is not None:
         return name
+    nearest = nearest_format(path)
     raise KillcurveInputError(
-        f"{path}: format not recognised. Known formats: {', '.join(sorted(READERS))}. "
+        f"{path}: format not recognised. {nearest + ' ' if nearest else ''}"
+        f"Known formats: {', '.join(sorted(READERS))}. "
         f"The file starts with:\n{head}\nSet the samplesheet's format column to one of them, "
         "or export the plate in one of these formats."
     )

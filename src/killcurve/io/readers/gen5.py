@@ -42,6 +42,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import polars as pl
+
 from killcurve.io.readers.matrix import column_header
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.records import (
@@ -146,7 +148,7 @@ def read_gen5(path: Path) -> PlateExport:
         if results.unread
         else "Export the plate results as a matrix (Results table) or as a per-well table."
     )
-    return build_export(path, FORMAT, results.records, metadata, hint)
+    return build_export(path, FORMAT, results.records, metadata, hint, results.tables)
 
 
 def _excel_cells(row: list[str]) -> list[str]:
@@ -159,6 +161,11 @@ def _excel_cells(row: list[str]) -> list[str]:
         cell.removesuffix(" 00:00:00").removeprefix("1899-12-31 ").removeprefix("1899-12-30 ")
         for cell in row
     ]
+
+
+def _cell(cells: list[str], at: int) -> str:
+    """The stripped cell ``at`` of a row, ``""`` past its end."""
+    return cells[at].strip() if at < len(cells) else ""
 
 
 def _filled(cells: list[str]) -> list[str]:
@@ -212,6 +219,7 @@ class _Results:
     def __init__(self, steps: set[str], measures: frozenset[str]) -> None:
         self.steps, self.measures = steps, measures
         self.records: list[Record | Point] = []
+        self.tables: list[pl.DataFrame] = []
         self.calculated: list[str] = []
         self.unread = 0
 
@@ -296,23 +304,39 @@ class _Results:
         wells = [(i, split_well(c)) for i, c in enumerate(header) if i > at and split_well(c)]
         if not self.raw(label):
             self.calculated.append(label)
-        cycle = 0
-        while index < len(rows) and _filled(rows[index]):
+        kept: list[list[str]] = []
+        stamps: list[tuple[str, float]] = []
+        while index < len(rows) and (stamp := _cell(rows[index], at)):
             cells = rows[index]
             index += 1
-            stamp = cells[at].strip() if at < len(cells) else ""
-            values = [(w, cells[i].strip() if i < len(cells) else "") for i, w in wells]
             seconds = clock_seconds(stamp)
             if not self.raw(label) or seconds is None:
                 continue
-            if not any(v for _, v in values):
+            if not any(cell.strip() for cell in cells[at + 2 :]):
                 self.unread += 1
                 continue
-            cycle += 1
-            self.records.extend(
-                (plate, label, well[0], well[1], value, cycle, seconds, stamp)
-                for well, value in values
+            kept.append(cells)
+            stamps.append((stamp, seconds))
+        if kept:  # one frame per table: 577 points x 96 wells are too many tuples
+            width = max(i for i, _ in wells) + 1
+            matrix = list(zip(*(c[:width] + [""] * (width - len(c)) for c in kept), strict=True))
+            columns = {f"{w[0]}\t{w[1]}": matrix[i] for i, w in wells}
+            table = pl.DataFrame(columns).with_columns(
+                pl.Series("cycle", range(1, len(kept) + 1), dtype=pl.Int32),
+                pl.Series("time_s", [t for _, t in stamps], dtype=pl.Float64),
+                pl.Series("timestamp", [t for t, _ in stamps], dtype=pl.String),
             )
+            well = pl.col("well").str.split_exact("\t", 1)
+            self.tables.append(
+                table.unpivot(index=["cycle", "time_s", "timestamp"], variable_name="well",
+                              value_name="raw")
+                .with_columns(pl.col("raw").str.strip_chars(),
+                              pl.lit(plate, pl.Int32).alias("plate_index"),
+                              pl.lit(label).alias("read"),
+                              well.struct.field("field_0").alias("row"),
+                              well.struct.field("field_1").cast(pl.Int32).alias("col"))
+                .drop("well")
+            )  # fmt: skip
         return index
 
     def per_well(self, rows: list[list[str]], index: int, header: list[str], plate: int) -> int:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import polars as pl
+
 from killcurve.errors import KillcurveInputError
 from killcurve.io.readers.cells import cells_frame
 from killcurve.io.readers.model import PlateExport
-from killcurve.io.readers.text import guess_decimal
+from killcurve.io.readers.text import guess_decimal_series
 
 #: One exported cell: (plate_index, read, row letter, 1-based column, cell text).
 Record = tuple[int, str, str, int, str]
@@ -33,57 +35,46 @@ def build_export(
     records: Sequence[Record | Point],
     metadata: dict[str, str],
     hint: str,
+    tables: Sequence[pl.DataFrame] = (),
 ) -> PlateExport:
     """The :class:`PlateExport` of ``records``; ``hint`` says what to do when there are none.
 
     ``records`` mixes endpoint cells (:data:`Record`) and kinetic ones
-    (:data:`Point`). The decimal mark is guessed from the readings (see
+    (:data:`Point`, times on the file's own clock: Gen5 counts from the start
+    of the run, so its first kinetic point may be at 0:07:31). ``time_s`` is
+    shifted so that each plate and read's first reading is at 0 s. The
+    decimal mark is guessed from the readings (see
     :func:`~killcurve.io.readers.text.guess_decimal`) and noted in the
     metadata as ``decimal_mark`` when it is a comma. A file with kinetic reads
-    notes ``kinetic_reads`` (their names) and ``time_points`` (how many).
+    notes ``kinetic_reads`` (their names) and ``time_points`` (the most points
+    of any read). ``tables``: more cells as frames (the columns of
+    :func:`~killcurve.io.readers.cells.cells_frame` before ``signal``, ``flag``
+    and ``well`` are worked out), for kinetic tables too large for tuples.
     """
-    if not records:
+    if not records and not any(t.height for t in tables):
         raise KillcurveInputError(f"{path}: no plate data found in this {fmt} export. {hint}")
-    seen: set[tuple] = set()
-    for record in records:
-        key = (*record[:4], record[5] if len(record) > 5 else None)
-        if key in seen:
-            plate, read, row, col = record[:4]
-            at = f" time point {key[4]}" if key[4] is not None else ""
-            raise KillcurveInputError(
-                f"{path}: plate {plate} read {read!r} well {row}{col}{at} appears twice. "
-                "The export mixes two runs under one name: export them to separate files."
-            )
-        seen.add(key)
-    kinetic = {r[1]: None for r in records if len(r) > 5}
-    if kinetic:
-        cycles = max(r[5] for r in records if len(r) > 5)
-        metadata = {**metadata, "kinetic_reads": "; ".join(kinetic), "time_points": str(cycles)}
-        records = _since_first(records)
-    decimal = guess_decimal(r[4] for r in records)
+    raws = [pl.Series("raw", [r[4] for r in records], dtype=pl.String)]
+    decimal = guess_decimal_series(pl.concat([*raws, *(t["raw"] for t in tables)]))
+    data = cells_frame(records, decimal, tables)
+    key = ["plate_index", "read", "row", "col", "cycle"]
+    twice = data.filter(pl.struct(key).is_duplicated())
+    if twice.height:
+        plate, read, row, col, cycle = twice.select(key).row(0)
+        at = f" time point {cycle}" if cycle is not None else ""
+        raise KillcurveInputError(
+            f"{path}: plate {plate} read {read!r} well {row}{col}{at} appears twice. "
+            "The export mixes two runs under one name: export them to separate files."
+        )
+    kinetic = data.filter(pl.col("cycle").is_not_null())
+    if kinetic.height:
+        reads = "; ".join(kinetic["read"].unique(maintain_order=True))
+        points = str(kinetic["cycle"].max())
+        metadata = {**metadata, "kinetic_reads": reads, "time_points": points}
+        first = pl.col("time_s").min().over("plate_index", "read")
+        data = data.with_columns(pl.col("time_s") - first)
     if decimal != ".":
         metadata = {**metadata, "decimal_mark": decimal}
-    return PlateExport(
-        data=cells_frame(records, decimal), metadata=metadata, format=fmt, path=Path(path)
-    )
-
-
-def _since_first(records: Sequence[Record | Point]) -> list[Record | Point]:
-    """``records`` with each kinetic read's times shifted so its first reading is at 0 s.
-
-    Readers give times on the file's own clock (Gen5 counts from the start of
-    the run, so its first kinetic point may be at 0:07:31); ``time_s`` counts
-    from the first reading of the same plate and read.
-    """
-    first: dict[tuple[int, str], float] = {}
-    for record in records:
-        if len(record) > 5 and record[6] is not None:
-            key = (record[0], record[1])
-            first[key] = min(first.get(key, record[6]), record[6])
-    return [
-        r if len(r) <= 5 or r[6] is None else (*r[:6], r[6] - first[(r[0], r[1])], r[7])
-        for r in records
-    ]
+    return PlateExport(data=data, metadata=metadata, format=fmt, path=Path(path))
 
 
 def clock_seconds(text: str) -> float | None:

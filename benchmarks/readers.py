@@ -1,7 +1,8 @@
 """Benchmark the plate-reader export readers over the reference corpus (not a test).
 
-Reads every file of ``../shared/reference/plate_readers`` (beside the
-checkout) ``--repeat`` times with :func:`killcurve.io.readers.read_export`
+Reads every file of ``../shared/reference/plate_readers`` and
+``../shared/reference/plate_readers_more`` (beside the checkout; ``--corpus``
+picks other folders) ``--repeat`` times with :func:`killcurve.io.readers.read_export`
 (format given, so sniffing is not timed; ``--sniff`` times ``auto``) and
 prints files/s per family. Files a reader refuses (kinetic-only exports) are
 timed too: refusing is work the reader does.
@@ -27,7 +28,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "plate_readers"
+REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
+CORPORA = [REFERENCE / "plate_readers", REFERENCE / "plate_readers_more"]
 
 #: Corpus folder -> allotropy Vendor name (None: allotropy has no parser for it).
 ALLOTROPY_VENDORS = {
@@ -41,17 +43,20 @@ ALLOTROPY_VENDORS = {
     "tecan_spark": None,
     "promega_glomax": None,
     "thermo_skanit": "THERMO_SKANIT",
+    "tecan_icontrol": None,
+    "revvity_victor": None,
 }
 
 
-def corpus_files(root: Path) -> dict[str, list[Path]]:
-    """Export files of the corpus grouped by family (the top-level folder name)."""
+def corpus_files(roots: list[Path]) -> dict[str, list[Path]]:
+    """Export files of the corpora grouped by family (the top-level folder name)."""
     families: dict[str, list[Path]] = defaultdict(list)
-    for path in sorted(root.rglob("*")):
-        suffix = path.suffix.lower()
-        if path.is_file() and path.parent != root and suffix in (".txt", ".csv", ".xlsx", ".xls"):
-            families[path.relative_to(root).parts[0]].append(path)
-    return dict(families)
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            suffix = path.suffix.lower()
+            if path.is_file() and path.parent != root and suffix in (".txt", ".csv", ".xlsx"):
+                families[path.relative_to(root).parts[0]].append(path)
+    return dict(sorted(families.items()))
 
 
 def time_killcurve(files: list[Path], fmt: str, repeat: int) -> tuple[float, int]:
@@ -99,7 +104,7 @@ def main() -> None:
     """Print files/s per family (and the allotropy ratio when asked)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, nargs="+", default=CORPORA)
     parser.add_argument("--sniff", action="store_true", help="time format auto (sniffing)")
     parser.add_argument("--allotropy-python", help="python of a venv with allotropy installed")
     args = parser.parse_args()
@@ -122,6 +127,9 @@ def main() -> None:
                 ours, _ = time_killcurve(ok, family, args.repeat)
                 theirs = sum(timed[str(p)] for p in ok)
                 line += f" {len(ok) * args.repeat / theirs:18.1f} {theirs / ours:5.1f}x"
+                for path in ok:  # the target holds per file, not only per family
+                    mine, _ = time_killcurve([path], family, args.repeat)
+                    line += f"\n    {path.name[:50]:50s} {timed[str(path)] / mine:6.1f}x"
             failed = [f"{p.name}: {timed[str(p)]}" for p in files if p not in ok]
             line += "".join(f"\n    allotropy fails on {text}" for text in failed)
         print(line)

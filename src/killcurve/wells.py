@@ -40,8 +40,8 @@ WELL_COLUMNS = (
 )
 #: Trailing columns of ``wells.parquet``.
 TRAILING_COLUMNS = ("file", "layout", "excluded", "exclusion_reason")
-#: Samplesheet columns that select one plate/read inside a multi-plate export.
-SELECT_COLUMNS = ("plate_index", "read", "normalise_read")
+#: Samplesheet columns that select one plate/read (and time point) inside an export.
+SELECT_COLUMNS = ("plate_index", "read", "normalise_read", "time")
 
 
 def plate_layout(
@@ -161,7 +161,7 @@ def plate_wells(
     source = f"file {sheet_row['file']}"
     index, read = _choice(sheet_row)
     try:
-        readings = select_plate(export, index, read)
+        readings = select_plate(export, index, read, sheet_row.get("time"))
         if sheet_row.get("normalise_read"):
             readings = normalise(readings, select_plate(export, index, sheet_row["normalise_read"]))
     except KillcurveInputError as err:

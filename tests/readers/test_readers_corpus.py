@@ -12,7 +12,6 @@ from typing import NamedTuple
 import polars as pl
 import pytest
 
-from killcurve.errors import KillcurveInputError
 from killcurve.io.readers import read_export, sniff
 
 
@@ -321,10 +320,18 @@ CASES = [
     ),
 ]
 
-#: Files that hold no endpoint plate data, and the words their refusal must contain.
-REFUSED = {
-    "tecan_spark/tekan_spark.xlsx": "kinetic export: not supported yet, export endpoint data",
-    "thermo_skanit/Multiskan Sky.xlsx": "kinetic export: not supported yet, export endpoint data",
+#: Kinetic-only files: read, time points, wells (well, cycle, value read by eye, time_s).
+KINETIC = {
+    "tecan_spark/tekan_spark.xlsx": (
+        "Label 1",
+        61,
+        [("A1", 1, 0.9969, 0.0), ("A2", 1, 0.1427, 0.0), ("A1", 2, 1.0248, 29.849)],
+    ),
+    "thermo_skanit/Multiskan Sky.xlsx": (
+        "Absorbance",
+        101,
+        [("A2", 1, 1.1296, 0.0), ("B2", 1, 1.1318, 0.42), ("A2", 101, 1.0306, 599.99)],
+    ),
 }
 
 
@@ -337,14 +344,15 @@ def _exports(root: Path) -> list[str]:
 
 def test_every_corpus_file_is_covered(corpus: Path) -> None:
     """The tables below name every export of the corpus: none is left untested."""
-    assert sorted([c.file for c in CASES] + list(REFUSED)) == _exports(corpus)
+    assert sorted([c.file for c in CASES] + list(KINETIC)) == _exports(corpus)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.file for c in CASES])
 def test_corpus_file_values(corpus: Path, case: Case) -> None:
-    """Named wells hold the numbers (or flags) of the raw file; counts and reads match."""
+    """Named wells hold the numbers (or flags) of the raw file; counts and reads match
+    (endpoint reads; the Gen5 fibrillation file's kinetic reads are checked below)."""
     export = read_export(corpus / case.file, case.file.split("/")[0])
-    data = export.data
+    data = export.data.filter(pl.col("cycle").is_null())
     assert data.filter(pl.col("signal").is_not_null()).height == case.numeric
     parts = data.select("plate_index", "read").unique(maintain_order=True).rows()
     assert parts == case.parts
@@ -361,19 +369,40 @@ def test_corpus_file_values(corpus: Path, case: Case) -> None:
             assert cell["flag"][0] is None
 
 
-@pytest.mark.parametrize("file", [c.file for c in CASES] + list(REFUSED))
+@pytest.mark.parametrize("file", [c.file for c in CASES] + list(KINETIC))
 def test_corpus_file_family_is_sniffed(corpus: Path, file: str) -> None:
     """``format: auto`` picks the family the file belongs to (its corpus folder)."""
     assert sniff(corpus / file) == file.split("/")[0]
 
 
-@pytest.mark.parametrize("file", list(REFUSED))
-def test_corpus_files_without_plate_data_are_refused(corpus: Path, file: str) -> None:
-    """Kinetic-only exports stop with a specific, actionable message naming the file."""
-    with pytest.raises(KillcurveInputError) as err:
-        read_export(corpus / file)
-    assert REFUSED[file] in str(err.value)
-    assert Path(file).name in str(err.value)
+@pytest.mark.parametrize("file", list(KINETIC))
+def test_corpus_kinetic_files_read_as_time_series(corpus: Path, file: str) -> None:
+    """The two kinetic-only exports (once refused) give every time point of every well."""
+    read, points, wells = KINETIC[file]
+    data = read_export(corpus / file).data
+    assert data["read"].unique().to_list() == [read]
+    assert data["cycle"].max() == points
+    assert data.group_by("cycle").len()["len"].n_unique() == 1  # same wells at every point
+    for well, cycle, value, seconds in wells:
+        cell = data.filter((pl.col("well") == well) & (pl.col("cycle") == cycle))
+        assert cell["signal"].to_list() == [pytest.approx(value)]
+        assert cell["time_s"][0] == pytest.approx(seconds)
+
+
+def test_corpus_gen5_kinetic_reads_follow_the_endpoint_reads(corpus: Path) -> None:
+    """Gen5's fibrillation run: 3 endpoint reads, then 3 kinetic reads of 557/556 points read
+    (62 points of the 577 planned were never read: time 0:00:00, all wells empty)."""
+    export = read_export(corpus / CASES[7].file)
+    kinetic = export.data.filter(pl.col("cycle").is_not_null())
+    counts = dict(kinetic.group_by("read").agg(pl.col("cycle").max()).iter_rows())
+    assert counts == {"Read 2:450,490": 557, "Read 3:295,350": 556, "Read 3:295,335": 556}
+    assert export.metadata["unread_time_points"] == "62"
+    first = kinetic.filter((pl.col("read") == "Read 2:450,490") & (pl.col("cycle") == 1))
+    assert first.filter(pl.col("well") == "A2")["signal"][0] == 1114
+    assert first["timestamp"][0] == "0:07:31" and first["time_s"][0] == 0.0
+    second = kinetic.filter((pl.col("read") == "Read 2:450,490") & (pl.col("cycle") == 2))
+    assert second.filter(pl.col("well") == "A1")["signal"][0] == 214
+    assert second["time_s"][0] == 600.0  # 0:17:31 - 0:07:31
 
 
 def test_corpus_metadata_keeps_provenance(corpus: Path) -> None:
@@ -386,7 +415,7 @@ def test_corpus_metadata_keeps_provenance(corpus: Path) -> None:
     assert (skanit["instrument"], skanit["serial_number"]) == ("Varioskan LUX", "3020-81776")
     assert "Blank Subtraction 1" in skanit["skipped_blocks"]
     fibrillation = read_export(corpus / CASES[7].file).metadata
-    assert fibrillation["skipped_kinetic"] == "Read 2:450,490; Read 3:295,350; Read 3:295,335"
+    assert fibrillation["kinetic_reads"] == "Read 2:450,490; Read 3:295,350; Read 3:295,335"
     glomax = read_export(corpus / CASES[28].file).metadata
     assert glomax["serial_number"] == "9111000078"
     assert glomax["format_detection"] == "auto: content matches promega_glomax"

@@ -3,8 +3,11 @@
 A reader meeting input it cannot read must say so with the documented error type
 (naming the file), never crash with another exception. Hypothesis drives two
 kinds of input through every format in READERS and through ``auto``: random
-bytes, and real corpus files cut short, with bytes flipped, or with a line
-dropped or duplicated.
+bytes, and real exports cut short, with bytes flipped, or with a line dropped
+or duplicated. The real exports are the bundled ones (tests/data/readers) and,
+when the shared folder is present, every file of the second corpus (text files
+cut to their first 16 KB) (Gen5 xlsx and per-well table, MARS table, SparkControl CSV, i-control,
+VICTOR Nivo and X3, kinetic SoftMax Pro), so every reader meets its own format.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from killcurve.io.readers import READERS, read_export
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "readers"
+MORE = REPO / ".." / "shared" / "reference" / "plate_readers_more"
 SEEDS = sorted(
     p for p in DATA.iterdir() if p.is_file() and not p.name.startswith(("LICENSE", "README"))
-)
+) + sorted(p for p in MORE.rglob("*") if p.is_file() and p.parent != MORE)
 FORMATS = ["auto", *sorted(READERS)]
 FUZZ = settings(
     max_examples=200, deadline=None, derandomize=True,
@@ -53,7 +57,8 @@ def test_random_bytes(fmt: str, data: bytes, suffix: str) -> None:
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[bytes, str]:
     seed = draw(st.sampled_from(SEEDS))
-    data = bytearray(seed.read_bytes())
+    whole = seed.read_bytes()
+    data = bytearray(whole if seed.suffix == ".xlsx" else whole[:16384])  # a zip cut is broken
     kind = draw(st.sampled_from(["truncate", "flip", "drop_line", "repeat_line"]))
     if kind == "truncate":
         data = data[: draw(st.integers(0, len(data)))]

@@ -349,7 +349,7 @@ def test_header_without_plate_data(data: Path, tmp_path: Path) -> None:
     """A MARS file cut after its header: no plate data, and what to do about it."""
     path = tmp_path / "header_only.csv"
     path.write_text("\n".join(_mars_rows(data)[:7]))
-    with pytest.raises(KillcurveInputError, match=r"no plate data found .* export as plate"):
+    with pytest.raises(KillcurveInputError, match=r"no plate data found .* export the raw data"):
         read_export(path)
 
 
@@ -369,8 +369,8 @@ def test_truncated_softmax_block_is_refused(data: Path, tmp_path: Path) -> None:
         read_export(path)
 
 
-def test_gen5_kinetic_only_is_refused(tmp_path: Path) -> None:
-    """A Gen5 export holding only a kinetic table stops with the kinetic message."""
+def _gen5_kinetic(tmp_path: Path) -> Path:
+    """A Gen5 export holding only a kinetic table of two time points, 10 min apart."""
     wells = "\t".join(f"{r}{c}" for r in "AB" for c in range(1, 13))
     lines = [
         "Software Version\t3.15.15",
@@ -387,8 +387,48 @@ def test_gen5_kinetic_only_is_refused(tmp_path: Path) -> None:
     ]
     path = tmp_path / "kinetic.txt"
     path.write_text("\r\n".join(lines), encoding="latin-1")
-    with pytest.raises(KillcurveInputError, match="kinetic export: not supported yet"):
-        read_export(path)
+    return path
+
+
+def test_gen5_kinetic_only_is_a_time_series(tmp_path: Path) -> None:
+    """Every time point of a kinetic-only Gen5 export is read, timed from its first point."""
+    data = read_export(_gen5_kinetic(tmp_path)).data
+    assert data.height == 48
+    assert data.filter(pl.col("cycle") == 2)["time_s"].unique().to_list() == [600.0]
+    assert data.filter(pl.col("cycle") == 2)["timestamp"][0] == "0:10:00"
+
+
+@pytest.mark.parametrize(
+    ("time", "value"), [("last", 0.2), ("0", 0.1), ("600", 0.2), ("10 min", 0.2), ("7 min", 0.2)]
+)
+def test_samplesheet_time_picks_one_time_point(tmp_path: Path, time: str, value: float) -> None:
+    """``time``: last, or the time point nearest to a time since the first reading."""
+    wells = select_plate(read_export(_gen5_kinetic(tmp_path)), None, None, time)
+    assert wells.height == 24
+    assert wells["signal"].unique().to_list() == [value]
+
+
+@pytest.mark.parametrize(
+    ("time", "words"),
+    [
+        (None, "kinetic series (2 time points, 0 s to 600 s (10 min))"),
+        ("30 min", "no time point near time '30 min' (1800 s (30 min))"),
+        ("soon", "time 'soon' is not a time"),
+    ],
+)
+def test_samplesheet_time_missing_or_wrong(tmp_path: Path, time: str | None, words: str) -> None:
+    """A kinetic read needs a time; a time far from every point, or not a time, is refused."""
+    with pytest.raises(KillcurveInputError) as err:
+        select_plate(read_export(_gen5_kinetic(tmp_path)), None, None, time)
+    assert words in str(err.value) and "kinetic.txt" in str(err.value)
+
+
+def test_samplesheet_time_on_an_endpoint_read(data: Path) -> None:
+    """Endpoint reads: empty or ``last`` changes nothing; a number is a mistake."""
+    export = read_export(data / MARS_FILE)
+    assert select_plate(export, None, None, "last").equals(select_plate(export, None, None))
+    with pytest.raises(KillcurveInputError, match="endpoint read"):
+        select_plate(export, None, None, "60")
 
 
 def test_duplicate_wells_are_refused(data: Path, tmp_path: Path) -> None:
@@ -410,3 +450,22 @@ def test_unexpected_reader_failure_is_wrapped(data: Path, monkeypatch: pytest.Mo
     with pytest.raises(KillcurveInputError, match="could not be read as bmg_mars") as err:
         read_export(data / MARS_FILE)
     assert MARS_FILE in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "setting"),
+    [
+        ("BMG LABTECH CLARIOstar\nWell;Value\nA1;5\n", "bmg_mars", "export the raw data as CSV"),
+        ("Exported from VICTOR Nivo\nA1,0.1\n", "revvity_victor", "well results as CSV"),
+        ("Gen5 3.15\nWell\tValue\nA1\t5\n", "agilent_gen5", "tab-delimited text file"),
+    ],
+)
+def test_unrecognised_file_names_the_nearest_format(
+    tmp_path: Path, text: str, fmt: str, setting: str
+) -> None:
+    """A file no reader recognises but that names its software gets that format's setting."""
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    with pytest.raises(KillcurveInputError) as err:
+        sniff(path)
+    assert f"nearest to format {fmt}" in str(err.value) and setting in str(err.value)

@@ -13,14 +13,16 @@ Formats (``READERS`` keys) and their modules:
 format                    module            exports
 ========================  ================  =========================================
 ``grid_csv``              grid_csv          a bare ``,1,2,…`` grid (simulated data)
-``agilent_gen5``          gen5              Agilent BioTek Gen5 text
+``agilent_gen5``          gen5              Agilent BioTek Gen5 text or xlsx, per-well table
 ``moldev_softmax_pro``    softmax_pro       Molecular Devices SoftMax Pro text
-``bmg_mars``              bmg               BMG Labtech MARS CSV
+``bmg_mars``              bmg               BMG Labtech MARS CSV (plate or table)
 ``bmg_smart_control``     bmg               BMG Labtech SMART Control xlsx
 ``perkin_elmer_envision`` envision          Revvity/PerkinElmer EnVision CSV
-``revvity_kaleido``       kaleido           Revvity Kaleido CSV (EnSight, VICTOR Nivo)
+``revvity_kaleido``       kaleido           Revvity Kaleido CSV (EnSight; Kaleido 2.0 and 3.x)
+``revvity_victor``        victor            Revvity VICTOR Nivo CSV, VICTOR X3 (Wallac) text
 ``tecan_magellan``        tecan             Tecan Magellan xlsx (list or matrix)
-``tecan_spark``           tecan             Tecan SparkControl xlsx
+``tecan_spark``           tecan             Tecan SparkControl xlsx or CSV
+``tecan_icontrol``        tecan             Tecan i-control xlsx (Infinite M200/M1000)
 ``promega_glomax``        glomax            Promega GloMax Navigator xlsx
 ``thermo_skanit``         skanit            Thermo Fisher SkanIt xlsx
 ``flowjo_csv``            flow_table        FlowJo statistics table, one row per well
@@ -30,11 +32,12 @@ format                    module            exports
 
 Common rules: calculated blocks (blank-corrected, concentrations,
 normalised, ratios, reduced data) are *skipped*, never returned as reads, and
-named in ``metadata["skipped_blocks"]``; kinetic tables are skipped and
-named in ``metadata["skipped_kinetic"]``, and a file holding only kinetic
-data stops with "kinetic export: not supported yet, export endpoint data".
-Overflow markers stay flagged wells (``signal`` null). A file with several
-plates or reads needs :func:`select_plate` to choose one.
+named in ``metadata["skipped_blocks"]``. Kinetic reads come with every time
+point: one row per well per time point, with ``cycle``, ``time_s`` (seconds
+since the read's first reading) and ``timestamp`` (the file's own time text);
+endpoint reads have those null. Overflow markers stay flagged wells
+(``signal`` null). A file with several plates or reads, or a kinetic read,
+needs :func:`select_plate` to choose one plate, read and time point.
 """
 
 from __future__ import annotations
@@ -58,9 +61,11 @@ from killcurve.io.readers import (
     softmax_pro,
     tecan,
     tidy_csv,
+    victor,
 )
 from killcurve.io.readers.grid_csv import looks_like as _looks_like_grid
 from killcurve.io.readers.grid_csv import read_grid_csv
+from killcurve.io.readers.hints import nearest_format
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.select import select_plate
 from killcurve.io.readers.sheets import Sheets
@@ -78,6 +83,8 @@ READERS: dict[str, Reader] = {
     kaleido.FORMAT: kaleido.read_kaleido,
     tecan.MAGELLAN: tecan.read_magellan,
     tecan.SPARK: tecan.read_spark,
+    tecan.ICONTROL: tecan.read_icontrol,
+    victor.FORMAT: victor.read_victor,
     glomax.FORMAT: glomax.read_glomax,
     skanit.FORMAT: skanit.read_skanit,
     flow_table.FORMAT: flow_table.read_flowjo,
@@ -92,13 +99,17 @@ TEXT_SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     (bmg.MARS, bmg.looks_like_mars),
     (envision.FORMAT, envision.looks_like),
     (kaleido.FORMAT, kaleido.looks_like),
+    (victor.FORMAT, victor.looks_like),
+    (tecan.SPARK, tecan.looks_like_spark_csv),
     (flow_table.FORMAT, flow_table.looks_like),
     (cell_index.FORMAT, cell_index.looks_like),
     ("grid_csv", _looks_like_grid),
 )
 #: Workbook formats in the order they are tried by :func:`sniff`.
 BOOK_SNIFFERS: tuple[tuple[str, Callable[[Sheets], bool]], ...] = (
+    (gen5.FORMAT, gen5.looks_like_book),
     (tecan.SPARK, tecan.looks_like_spark),
+    (tecan.ICONTROL, tecan.looks_like_icontrol),
     (tecan.MAGELLAN, tecan.looks_like_magellan),
     (glomax.FORMAT, glomax.looks_like),
     (skanit.FORMAT, skanit.looks_like),
@@ -113,8 +124,10 @@ def sniff(path: Path) -> str:
     name, head = detect_format(path, TEXT_SNIFFERS, BOOK_SNIFFERS)
     if name is not None:
         return name
+    nearest = nearest_format(path)
     raise KillcurveInputError(
-        f"{path}: format not recognised. Known formats: {', '.join(sorted(READERS))}. "
+        f"{path}: format not recognised. {nearest + ' ' if nearest else ''}"
+        f"Known formats: {', '.join(sorted(READERS))}. "
         f"The file starts with:\n{head}\nSet the samplesheet's format column to one of them, "
         "or export the plate in one of these formats."
     )

@@ -12,6 +12,15 @@ in the parentheses as written (``580/620``, ``450``, ``450 1``,
 ``No filter``). One plate per file. 1536-well matrices (rows ``a``…``f``
 after ``Z``) are read as rows ``AA``…``AF``.
 
+MARS also exports a table (``Well, Content, Raw Data (600), …`` header, one
+row per well ``A01``): each column titled ``Raw Data (…)`` is a reading of
+that read. A kinetic table has a second header row ``, Time, 0, 10, …``: each
+column is one cycle (``cycle`` in column order, ``time_s`` from the time row,
+``timestamp`` its text). MARS writes that row in the time unit chosen at
+export, without naming it: ``Time [s]``, ``Time [min]`` and ``Time [h]`` are
+read as such, a plain ``Time`` as minutes (MARS's default) and noted in
+``metadata["time_unit"]``.
+
 Skipped: layout-like matrices (``Layout``, ``Standard Concentrations``,
 ``Dilutions``) and calculated ones (``Blank corrected based on Raw Data``,
 averages, ratios), listed under ``skipped_blocks``. The long
@@ -29,13 +38,16 @@ from killcurve.io.readers.matrix import find_header, read_matrix
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.records import (
     KINETIC_HINT,
+    Point,
     Record,
     build_export,
+    clock_seconds,
     join_names,
     rename_keys,
 )
 from killcurve.io.readers.sheets import key_values, read_sheets
 from killcurve.io.readers.text import csv_rows, read_text
+from killcurve.plate import split_well
 
 MARS = "bmg_mars"
 SMART_CONTROL = "bmg_smart_control"
@@ -52,7 +64,8 @@ _METADATA = {
     "Microplate name": "plate_type",
     "Measurement type": "read_mode",
 }
-_HINT = "BMG exports need a plate-format 'Raw Data (…)' matrix: export as plate, not as table."
+_TIME_UNITS = {"Time [s]": 1.0, "Time [min]": 60.0, "Time [h]": 3600.0, "Time": 60.0}
+_HINT = "BMG exports need a 'Raw Data (…)' matrix or table column: export the raw data."
 
 
 def looks_like_mars(text: str) -> bool:
@@ -97,10 +110,10 @@ def read_smart_control(path: Path) -> PlateExport:
     return build_export(path, SMART_CONTROL, records, metadata, hint)
 
 
-def _read_report(rows: list[list[str]]) -> tuple[list[Record], dict[str, str]]:
+def _read_report(rows: list[list[str]]) -> tuple[list[Record | Point], dict[str, str]]:
     """Raw-data records and header metadata of one BMG plate report."""
     found: dict[str, str] = {}
-    records: list[Record] = []
+    records: list[Record | Point] = []
     calculated: list[str] = []
     read: str | None = "1"
     index = 0
@@ -122,6 +135,10 @@ def _read_report(rows: list[list[str]]) -> tuple[list[Record], dict[str, str]]:
                 calculated.append(re.sub(r"^\d+\.\s*", "", filled[0]))
             index += 1
             continue
+        if cells[:2] == ["Well", "Content"]:
+            table, index = _read_table(rows, index, calculated, found)
+            records.extend(table)
+            continue
         header = find_header(cells)
         if header is None:
             index += 1
@@ -134,3 +151,42 @@ def _read_report(rows: list[list[str]]) -> tuple[list[Record], dict[str, str]]:
     if calculated:
         metadata["skipped_blocks"] = join_names(calculated)
     return records, metadata
+
+
+def _read_table(
+    rows: list[list[str]], index: int, calculated: list[str], found: dict[str, str]
+) -> tuple[list[Record | Point], int]:
+    """Records of a MARS table export (``Well, Content, <title>…`` at ``index``), kinetic
+    when a ``Time`` row follows the header; returns them and the index after the table."""
+    titles = [cell.strip() for cell in rows[index]]
+    index += 1
+    times: list[str] = []
+    unit = 1.0
+    if index < len(rows) and len(rows[index]) > 1 and rows[index][1].strip() in _TIME_UNITS:
+        label = rows[index][1].strip()
+        unit, times = _TIME_UNITS[label], [cell.strip() for cell in rows[index]]
+        found["time_unit"] = {1.0: "s", 60.0: "min", 3600.0: "h"}[unit]
+        index += 1
+    columns: dict[int, tuple[str, int]] = {}
+    for at, title in enumerate(titles[2:], start=2):
+        raw = _RAW_TITLE.match(title)
+        if raw is None:
+            if title:
+                calculated.append(title)
+            continue
+        read = raw.group("read").strip()
+        columns[at] = (read, 1 + sum(r == read for r, _ in columns.values()))
+    records: list[Record | Point] = []
+    while index < len(rows) and rows[index] and (well := split_well(rows[index][0])):
+        cells = rows[index]
+        for at, (read, cycle) in columns.items():
+            raw = cells[at].strip() if at < len(cells) else ""
+            if not times:
+                records.append((1, read, well[0], well[1], raw))
+                continue
+            stamp = times[at] if at < len(times) else ""
+            seconds = clock_seconds(stamp) if stamp else None
+            at_s = None if seconds is None else seconds * unit
+            records.append((1, read, well[0], well[1], raw, cycle, at_s, stamp or None))
+        index += 1
+    return records, index

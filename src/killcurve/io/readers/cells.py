@@ -8,11 +8,26 @@ that is not a plain number gives ``signal = null`` and a flag.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import polars as pl
 
 #: Flags a reader may put in the ``flag`` column (null for an ordinary number).
 FLAGS = ("overflow", "not_numeric", "empty")
+#: Columns and types of every reader's frame (see :func:`cells_frame`).
+SCHEMA = {
+    "plate_index": pl.Int32,
+    "read": pl.String,
+    "well": pl.String,
+    "row": pl.String,
+    "col": pl.Int32,
+    "signal": pl.Float64,
+    "flag": pl.String,
+    "raw": pl.String,
+    "cycle": pl.Int32,
+    "time_s": pl.Float64,
+    "timestamp": pl.String,
+}
 
 _OVERFLOW = re.compile(
     r"^(ovrflw|overflow|over|sat|saturated|\*+|>.*|range\?|inf|\+inf|oor>?)$", re.IGNORECASE
@@ -51,36 +66,78 @@ def classify(raw: str | None, decimal: str = ".") -> tuple[float | None, str | N
 
 
 def cells_frame(
-    records: list[tuple[int, str, str, int, str | None]], decimal: str = "."
+    records: Sequence[tuple], decimal: str = ".", tables: Sequence[pl.DataFrame] = ()
 ) -> pl.DataFrame:
     """Build the common reader frame from ``(plate_index, read, row, col, raw)`` tuples.
 
-    Columns: ``plate_index`` (Int32, 1-based order of the plate in the file),
-    ``read`` (String), ``well`` (``A1`` style, no zero padding), ``row``,
-    ``col`` (Int32, 1-based), ``signal`` (Float64 in the instrument's own unit —
-    RLU, RFU, OD, counts/s — never rescaled; null unless a plain number),
-    ``flag`` (null or one of :data:`FLAGS`), ``raw`` (the cell text as exported).
+    A reading at one time point of a kinetic read carries three more fields,
+    ``(…, cycle, time_s, timestamp)``. Columns: ``plate_index`` (Int32, 1-based
+    order of the plate in the file), ``read`` (String), ``well`` (``A1`` style,
+    no zero padding), ``row``, ``col`` (Int32, 1-based), ``signal`` (Float64 in
+    the instrument's own unit — RLU, RFU, OD, counts/s — never rescaled; null
+    unless a plain number), ``flag`` (null or one of :data:`FLAGS`), ``raw``
+    (the cell text as exported); then the time of the reading, null for an
+    endpoint read: ``cycle`` (Int32, 1-based number of the time point in its
+    read), ``time_s`` (Float64, seconds since the first reading of that read's
+    series: cycle 1 starts at 0) and ``timestamp`` (String, the file's own time
+    of the point as written, e.g. ``0:07:31``; null where the file gives none).
+    ``tables`` are more such cells already as frames (columns ``plate_index``,
+    ``read``, ``row``, ``col``, ``raw``, ``cycle``, ``time_s``, ``timestamp``),
+    appended after ``records``.
+
+    >>> frame = cells_frame([(1, "Lum", "A", 1, "5"), (1, "OD", "A", 1, "0.5", 2, 30.0, "0:30")])
+    >>> frame.select("read", "signal", "cycle", "time_s", "timestamp").rows()
+    [('Lum', 5.0, None, None, None), ('OD', 0.5, 2, 30.0, '0:30')]
     """
-    parsed = [classify(r[4], decimal) for r in records]
-    return pl.DataFrame(
+    timed = any(len(r) > 5 for r in records)
+    if timed:
+        records = [r if len(r) > 5 else (*r, None, None, None) for r in records]
+    columns = list(zip(*records, strict=True)) if records else [()] * 5
+    n = len(records)
+    frame = pl.DataFrame(
         {
-            "plate_index": [r[0] for r in records],
-            "read": [r[1] for r in records],
-            "well": [f"{r[2]}{r[3]}" for r in records],
-            "row": [r[2] for r in records],
-            "col": [r[3] for r in records],
-            "signal": [p[0] for p in parsed],
-            "flag": [p[1] for p in parsed],
-            "raw": [r[4] if r[4] is not None else "" for r in records],
+            "plate_index": columns[0],
+            "read": columns[1],
+            "row": columns[2],
+            "col": columns[3],
+            "raw": columns[4],
+            "cycle": columns[5] if timed else [None] * n,
+            "time_s": columns[6] if timed else [None] * n,
+            "timestamp": columns[7] if timed else [None] * n,
         },
-        schema={
-            "plate_index": pl.Int32,
-            "read": pl.String,
-            "well": pl.String,
-            "row": pl.String,
-            "col": pl.Int32,
-            "signal": pl.Float64,
-            "flag": pl.String,
-            "raw": pl.String,
-        },
+        schema={k: SCHEMA[k] for k in ("plate_index", "read", "row", "col", "raw")}
+        | {k: SCHEMA[k] for k in ("cycle", "time_s", "timestamp")},
     )
+    if tables:
+        frame = pl.concat([frame, *(t.select(frame.columns).cast(frame.schema) for t in tables)])
+    return frame.with_columns(
+        pl.format("{}{}", "row", "col").alias("well"),
+        *classify_expr(pl.col("raw"), decimal),
+        pl.col("raw").fill_null(""),
+    ).select(list(SCHEMA))
+
+
+def classify_expr(raw: pl.Expr, decimal: str = ".") -> tuple[pl.Expr, pl.Expr]:
+    """:func:`classify` as polars expressions: ``(signal, flag)`` of a column of cell text.
+
+    >>> frame = pl.DataFrame({"raw": ["1234.5", "OVRFLW", "1,5", "  ", None]})
+    >>> frame.select(*classify_expr(pl.col("raw"))).rows()
+    [(1234.5, None), (None, 'overflow'), (None, 'not_numeric'), (None, 'empty'), (None, 'empty')]
+    """
+    text = raw.fill_null("").str.strip_chars()
+    candidate = text.str.replace_all(re.escape(decimal), ".") if decimal != "." else text
+    number = candidate.str.contains(_NUMBER.pattern)
+    if decimal != ".":
+        number = number & ~text.str.contains(".", literal=True)
+    empty, overflow = text == "", text.str.contains("(?i)" + _OVERFLOW.pattern)
+    signal = pl.when(number & ~empty & ~overflow).then(candidate.cast(pl.Float64, strict=False))
+    flag = (
+        pl.when(empty)
+        .then(pl.lit("empty"))
+        .when(overflow)
+        .then(pl.lit("overflow"))
+        .when(number)
+        .then(None)
+        .otherwise(pl.lit("not_numeric"))
+    )
+    return signal.alias("signal"), flag.alias("flag")

@@ -10,17 +10,31 @@ plate row (other reads of a multi-read protocol, or calculated values).
 Multi-plate exports repeat the whole sequence per plate.
 
 What becomes a read: blocks named like a raw measurement, ``[step:]measure``
-where measure is a wavelength (``450``), an ex,em pair (``504,531``) or ``Lum``
-and step is a ``Read`` step named in the procedure or Gen5's default
-``Read N``. The read name is that label as written (``LUM:Lum``,
-``fluor:579,616``, ``Read 1:450,490``).
+where measure is a wavelength (``450``), an ex,em pair (``504,531``), ``Lum``,
+or the measurement Gen5 names after the read mode of an unnamed ``Read`` step
+(``Read<TAB>Alpha Endpoint`` gives ``Alpha``), and step is a ``Read`` step
+named in the procedure or Gen5's default ``Read N``. The read name is that
+label as written (``LUM:Lum``, ``fluor:579,616``, ``Read 1:450,490``,
+``Alpha``).
+
+Kinetic tables (``Time``, ``T° <read>``, one column per well; one line per
+time point) are read with every time point: ``cycle``, ``time_s`` and
+``timestamp`` (the ``Time`` cell as written, e.g. ``0:07:31``, counted by
+Gen5 from the start of the run). Points a stopped run never read (time
+``0:00:00`` after the first, all wells empty) are dropped and counted in
+``metadata["unread_time_points"]``. A file may hold endpoint reads and
+kinetic reads (Gen5 runs an endpoint read before a kinetic loop).
+
+Other layouts of the same results: Gen5 saved as Excel (xlsx, same rows, the
+tables starting in the second column) with the reads as rows of a ``Well``
+table (``Well, A1, A2, …`` then ``<label>, v1, v2, …``), and Gen5's per-well
+table (``Well ID, Name, Well, Conc/Dil, <label>, Count, Mean, Std Dev, CV``;
+one line per well, the raw read in the column named by its label, the
+statistics skipped).
 
 Skipped, and listed in the metadata: calculated blocks (``NormLum``,
-``Blank 504,531``, ``[Concentration]``, kinetic summaries such as
-``Max V [...]``) under ``skipped_blocks``, and kinetic tables (``Time``
-× wells) under ``skipped_kinetic``. A file with only kinetic tables stops with
-a KillcurveInputError; a file with endpoint reads and kinetic tables (Gen5
-runs an endpoint read before a kinetic loop) returns the endpoint reads.
+``Blank 504,531``, ``Log Alpha``, ``[Concentration]``, kinetic summaries
+such as ``Max V [...]``, per-well statistics) under ``skipped_blocks``.
 """
 
 from __future__ import annotations
@@ -28,25 +42,31 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import polars as pl
+
 from killcurve.io.readers.matrix import column_header
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.records import (
     KINETIC_HINT,
+    Point,
     Record,
     build_export,
+    clock_seconds,
     join_names,
     rename_keys,
 )
+from killcurve.io.readers.sheets import Sheets, is_workbook, read_sheets
 from killcurve.io.readers.text import read_text
 from killcurve.plate import row_name, split_well
 
 FORMAT = "agilent_gen5"
 
-_RAW_LABEL = re.compile(
-    r"^(?:(?P<step>[^:\[\]]+):)?(?P<measure>Lum|\d+(?:\.\d+)?(?:/\d+)?(?:,\d+(?:\.\d+)?(?:/\d+)?)?)$"
-)
+_LABEL = re.compile(r"^(?:(?P<step>[^:\[\]]+):)?(?P<measure>[^:\[\]]+)$")
+_MEASURE = re.compile(r"^(Lum|\d+(?:\.\d+)?(?:/\d+)?(?:,\d+(?:\.\d+)?(?:/\d+)?)?)$")
 _DEFAULT_STEP = re.compile(r"^Read \d+$")
-_UNNAMED_STEP = re.compile(r"(Endpoint|Kinetic|Spectrum|Scan)$")
+_UNNAMED_STEP = re.compile(r"^(?P<mode>\w+)\s+(Endpoint|Kinetic|Spectrum|Scan)$")
+_MODES = ("Absorbance", "Fluorescence", "Luminescence")  # their data sets are named as above
+_STATISTICS = ("Count", "Mean", "Std Dev", "CV (%)", "CV", "Well ID", "Name", "Conc/Dil")
 _METADATA = {
     "Software Version": "software_version",
     "User Name:": "user",
@@ -62,122 +82,278 @@ _METADATA = {
 
 
 def looks_like(text: str) -> bool:
-    """Gen5: ``Software Version<TAB>`` near the top and a Gen5 plate header."""
+    """Gen5: ``Software Version<TAB>`` near the top and a Gen5 plate header, or the per-well
+    table header (``Well ID<TAB>Name<TAB>Well<TAB>Conc/Dil``)."""
     head = text[:4000]
+    if head.lstrip().startswith("Well ID\tName\tWell\t"):
+        return True
     return "Software Version\t" in head and any(
         key in head for key in ("Plate Number\t", "Reader Type:\t", "Procedure Details")
     )
 
 
-def is_raw_label(label: str, steps: set[str]) -> bool:
+def looks_like_book(sheets: Sheets) -> bool:
+    """Gen5 saved as Excel: a sheet starting ``Software Version`` with a Gen5 plate header."""
+    for rows in sheets.values():
+        firsts = [row[0].strip() for row in rows[:30] if row]
+        if firsts and firsts[0] == "Software Version" and "Reader Type:" in firsts:
+            return True
+    return False
+
+
+def is_raw_label(label: str, steps: set[str], measures: frozenset[str] = frozenset()) -> bool:
     """True when a block label names a raw measurement rather than a calculation.
+
+    ``measures``: measurement names of unnamed Read steps (``Alpha``).
 
     >>> is_raw_label("LUM:Lum", {"LUM"}), is_raw_label("504,531", set())
     (True, True)
     >>> is_raw_label("NormLum", {"LUM"}), is_raw_label("Blank Read 1:450", set())
     (False, False)
+    >>> is_raw_label("Alpha", set(), frozenset({"Alpha"})), is_raw_label("Log Alpha", set())
+    (True, False)
     """
-    match = _RAW_LABEL.match(label)
-    if not match:
+    match = _LABEL.match(label)
+    if not match or not (_MEASURE.match(match["measure"]) or match["measure"] in measures):
         return False
     step = match.group("step")
     return step is None or step in steps or bool(_DEFAULT_STEP.match(step))
 
 
 def read_gen5(path: Path) -> PlateExport:
-    """Read a Gen5 text export: every raw endpoint read of every plate."""
+    """Read a Gen5 export (text or Excel): every raw read of every plate, kinetic ones with
+    every time point."""
     path = Path(path)
-    lines = read_text(path, allow_latin1=True).splitlines()
-    found, plates, steps, procedure = _header(lines)
-    records, calculated, kinetic = _results(lines, steps)
+    if is_workbook(path):
+        sheets = read_sheets(path)
+        rows = next((r for r in sheets.values() if r and r[0] and r[0][0].strip()), [])
+        rows = [_excel_cells(row) for row in rows]
+    else:
+        rows = [line.split("\t") for line in read_text(path, allow_latin1=True).splitlines()]
+    found, plates, steps, procedure = _header(rows)
+    measures = frozenset(_unnamed_measures(procedure))
+    results = _Results(steps, measures)
+    results.read(rows)
     metadata = {"software": "Gen5", **rename_keys(found, _METADATA)}
     if plates:
         metadata["plates"] = join_names(plates)
     if procedure:
         metadata["procedure"] = " | ".join(procedure)
-    if calculated:
-        metadata["skipped_blocks"] = join_names(calculated)
-    if kinetic:
-        metadata["skipped_kinetic"] = join_names(kinetic)
-    hint = KINETIC_HINT if kinetic else "Export the plate results as a matrix (Results table)."
-    return build_export(path, FORMAT, records, metadata, hint)
+    if results.calculated:
+        metadata["skipped_blocks"] = join_names(results.calculated)
+    if results.unread:
+        metadata["unread_time_points"] = str(results.unread)
+    hint = (
+        KINETIC_HINT
+        if results.unread
+        else "Export the plate results as a matrix (Results table) or as a per-well table."
+    )
+    return build_export(path, FORMAT, results.records, metadata, hint, results.tables)
 
 
-def _filled(line: str) -> list[str]:
-    """The non-empty tab-separated cells of a line, stripped."""
-    return [cell.strip() for cell in line.split("\t") if cell.strip()]
+def _excel_cells(row: list[str]) -> list[str]:
+    """A workbook row as the text export writes it: Excel's date and time cells back as text.
+
+    >>> _excel_cells(["Date", "2023-10-31 00:00:00"]), _excel_cells(["Time", "1899-12-31 16:24:02"])
+    (['Date', '2023-10-31'], ['Time', '16:24:02'])
+    """
+    return [
+        cell.removesuffix(" 00:00:00").removeprefix("1899-12-31 ").removeprefix("1899-12-30 ")
+        for cell in row
+    ]
 
 
-def _header(lines: list[str]) -> tuple[dict[str, str], list[str], set[str], list[str]]:
+def _cell(cells: list[str], at: int) -> str:
+    """The stripped cell ``at`` of a row, ``""`` past its end."""
+    return cells[at].strip() if at < len(cells) else ""
+
+
+def _filled(cells: list[str]) -> list[str]:
+    """The non-empty cells of a row, stripped."""
+    return [cell.strip() for cell in cells if cell.strip()]
+
+
+def _header(rows: list[list[str]]) -> tuple[dict[str, str], list[str], set[str], list[str]]:
     """Header facts (first plate wins), plate names, named Read steps, procedure lines."""
     found: dict[str, str] = {}
     plates: list[str] = []
     steps: set[str] = set()
     procedure: list[str] = []
     in_procedure = False
-    for line in lines:
-        if not line.strip():  # the procedure is the first paragraph after its title
+    for cells in rows:
+        filled = _filled(cells)
+        if not filled:  # the procedure is the first paragraph after its title
             in_procedure = in_procedure and not procedure
             continue
-        first = line.partition("\t")[0].strip()
+        first = cells[0].strip()
         if in_procedure:
-            procedure.append(" ".join(_filled(line)))
+            procedure.append(" ".join(filled))
         if first in _METADATA:
-            found.setdefault(first, line.partition("\t")[2].partition("\t")[0].strip())
+            found.setdefault(first, cells[1].strip() if len(cells) > 1 else "")
         if first == "Plate Number":
-            plates.append(_filled(line)[-1])
-        elif first == "Read":
-            filled = _filled(line)
-            if len(filled) > 1 and not _UNNAMED_STEP.search(filled[1]):
-                steps.add(filled[1])
+            plates.append(filled[-1])
+        elif first == "Read" and len(filled) > 1 and not _UNNAMED_STEP.match(filled[1]):
+            steps.add(filled[1])
         elif first == "Procedure Details" and not procedure:
             in_procedure = True
     return found, plates, steps, procedure
 
 
-def _results(lines: list[str], steps: set[str]) -> tuple[list[Record], list[str], list[str]]:
-    """Records of the raw result blocks, labels of calculated blocks, titles of kinetic tables."""
-    records: list[Record] = []
-    calculated: list[str] = []
-    kinetic: list[str] = []
-    plate, section, width = 0, "", 0
-    row: str | None = None
-    for line in lines:
-        text = line.strip()
-        if not text:
-            row = None
-            continue
-        first = line.partition("\t")[0].strip()
-        letter = row_name(first, 0) if first else row
-        if first == "Plate Number":
-            plate += 1
-        elif first == text and "\t" not in text and letter is None:
-            section, width, row = first, 0, None  # a block title: Layout, Results, Lum …
-        elif first == "":
-            cells = line.split("\t")
-            header = column_header(cells, 1)
-            if header and header == len(_filled(line)):  # data lines end with a label
-                width, row = header, None
+def _unnamed_measures(procedure: list[str]) -> list[str]:
+    """Measurement names of unnamed Read steps other than the three Gen5 names by wavelength.
+
+    >>> _unnamed_measures(["Read Alpha Endpoint", "Read Fluorescence Endpoint", "Read LUM"])
+    ['Alpha']
+    """
+    out = []
+    for line in procedure:
+        step = _UNNAMED_STEP.match(line.removeprefix("Read").strip())
+        if line.startswith("Read ") and step and step["mode"] not in _MODES:
+            out.append(step["mode"])
+    return out
+
+
+class _Results:
+    """Walks the result rows of a Gen5 export and collects the raw reads."""
+
+    def __init__(self, steps: set[str], measures: frozenset[str]) -> None:
+        self.steps, self.measures = steps, measures
+        self.records: list[Record | Point] = []
+        self.tables: list[pl.DataFrame] = []
+        self.calculated: list[str] = []
+        self.unread = 0
+
+    def raw(self, label: str) -> bool:
+        """True when ``label`` names a raw read."""
+        return is_raw_label(label, self.steps, self.measures)
+
+    def read(self, rows: list[list[str]]) -> None:
+        """Collect every matrix, well table, per-well table and kinetic table of ``rows``."""
+        plate, section, width = 0, "", 0
+        row: str | None = None
+        index = 0
+        while index < len(rows):
+            cells = rows[index]
+            filled = _filled(cells)
+            index += 1
+            if not filled:
+                row = None
                 continue
-        elif first == "Time" and _names_wells(line.split("\t")):
-            kinetic.append(section)  # a kinetic table: Time, T°, one column per well
-            width = 0
-        if not width or section == "Layout" or letter is None:
-            continue
-        row = letter
-        cells = line.split("\t")
+            first = cells[0].strip()
+            letter = row_name(first, 0) if first else row
+            if first == "Plate Number":
+                plate += 1
+            elif len(filled) == 1 and filled[0] == first and letter is None:
+                section, width, row = first, 0, None  # a block title: Layout, Results, Lum …
+                continue
+            if first == "" and (header := column_header(cells, 1)) and header == len(filled):
+                width, row = header, None  # data lines end with a label
+                continue
+            if filled[0] in ("Well", "Time") and len(filled) > 2 and split_well(filled[-1]):
+                at = next(i for i, c in enumerate(cells) if c.strip() == filled[0])
+                table = self.kinetic if filled[0] == "Time" else self.well_table
+                index = table(rows, index, at, max(plate, 1), section)
+                width = 0
+                continue
+            if "Well ID" in filled and "Well" in filled:
+                index = self.per_well(rows, index, cells, max(plate, 1))
+                width = 0
+                continue
+            if not width or section == "Layout" or letter is None:
+                continue
+            row = letter
+            self.matrix_row(cells, width, max(plate, 1), section, letter)
+
+    def matrix_row(self, cells: list[str], width: int, plate: int, section: str, row: str) -> None:
+        """One lettered (or continuation) row of a result matrix; the last cell names it."""
         label = cells[width + 1].strip() if len(cells) > width + 1 else ""
-        label = label or (section if is_raw_label(section, steps) else "1")
-        if label != "1" and not is_raw_label(label, steps):
-            calculated.append(label)
-            continue
+        label = label or (section if self.raw(section) else "1")
+        if label != "1" and not self.raw(label):
+            self.calculated.append(label)
+            return
         padded = cells + [""] * (width + 1 - len(cells))
-        records.extend(
-            (max(plate, 1), label, letter, col, padded[col].strip()) for col in range(1, width + 1)
+        self.records.extend(
+            (plate, label, row, col, padded[col].strip()) for col in range(1, width + 1)
         )
-    return records, calculated, kinetic
 
+    def well_table(
+        self, rows: list[list[str]], index: int, at: int, plate: int, section: str
+    ) -> int:
+        """Rows ``<label>, v1, v2, …`` under a ``Well, A1, A2, …`` header at column ``at``."""
+        wells = [split_well(c) for c in rows[index - 1][at + 1 :]]
+        while index < len(rows) and _filled(rows[index]):
+            cells = rows[index]
+            label = cells[at].strip() if at < len(cells) else ""
+            index += 1
+            if not self.raw(label):
+                self.calculated.append(label or section)
+                continue
+            values = cells[at + 1 :] + [""] * len(wells)
+            self.records.extend(
+                (plate, label, well[0], well[1], value.strip())
+                for well, value in zip(wells, values, strict=False)
+                if well is not None
+            )
+        return index
 
-def _names_wells(cells: list[str]) -> bool:
-    """True for the header of a kinetic table (``Time, T° …, A1, A2, …``)."""
-    return len(cells) > 2 and split_well(cells[-1] or cells[2]) is not None
+    def kinetic(self, rows: list[list[str]], index: int, at: int, plate: int, section: str) -> int:
+        """Time points ``time, T°, v1, v2, …`` under a ``Time, T° <read>, A1, …`` header."""
+        header = rows[index - 1]
+        temperature = header[at + 1].strip() if len(header) > at + 1 else ""
+        label = section or temperature.partition(" ")[2]
+        wells = [(i, split_well(c)) for i, c in enumerate(header) if i > at and split_well(c)]
+        if not self.raw(label):
+            self.calculated.append(label)
+        kept: list[list[str]] = []
+        stamps: list[tuple[str, float]] = []
+        while index < len(rows) and (stamp := _cell(rows[index], at)):
+            cells = rows[index]
+            index += 1
+            seconds = clock_seconds(stamp)
+            if not self.raw(label) or seconds is None:
+                continue
+            if not any(cell.strip() for cell in cells[at + 2 :]):
+                self.unread += 1
+                continue
+            kept.append(cells)
+            stamps.append((stamp, seconds))
+        if kept:  # one frame per table: 577 points x 96 wells are too many tuples
+            width = max(i for i, _ in wells) + 1
+            matrix = list(zip(*(c[:width] + [""] * (width - len(c)) for c in kept), strict=True))
+            columns = {f"{w[0]}\t{w[1]}": matrix[i] for i, w in wells}
+            table = pl.DataFrame(columns).with_columns(
+                pl.Series("cycle", range(1, len(kept) + 1), dtype=pl.Int32),
+                pl.Series("time_s", [t for _, t in stamps], dtype=pl.Float64),
+                pl.Series("timestamp", [t for t, _ in stamps], dtype=pl.String),
+            )
+            well = pl.col("well").str.split_exact("\t", 1)
+            self.tables.append(
+                table.unpivot(index=["cycle", "time_s", "timestamp"], variable_name="well",
+                              value_name="raw")
+                .with_columns(pl.col("raw").str.strip_chars(),
+                              pl.lit(plate, pl.Int32).alias("plate_index"),
+                              pl.lit(label).alias("read"),
+                              well.struct.field("field_0").alias("row"),
+                              well.struct.field("field_1").cast(pl.Int32).alias("col"))
+                .drop("well")
+            )  # fmt: skip
+        return index
+
+    def per_well(self, rows: list[list[str]], index: int, header: list[str], plate: int) -> int:
+        """Gen5's per-well table: one row per well, a column per raw read and statistics."""
+        names = [c.strip() for c in header]
+        well_at = names.index("Well")
+        reads = {i: n for i, n in enumerate(names) if n and i != well_at and self.raw(n)}
+        self.calculated.extend(n for i, n in enumerate(names) if n and n not in _STATISTICS
+                               and i != well_at and i not in reads)  # fmt: skip
+        self.calculated.extend(n for n in names if n in ("Count", "Mean", "Std Dev", "CV (%)"))
+        while index < len(rows) and _filled(rows[index]):
+            cells = rows[index]
+            index += 1
+            well = split_well(cells[well_at]) if well_at < len(cells) else None
+            if well is None:
+                continue
+            for at, read in reads.items():
+                raw = cells[at].strip() if at < len(cells) else ""
+                self.records.append((plate, read, well[0], well[1], raw))
+        return index

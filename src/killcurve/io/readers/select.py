@@ -1,6 +1,9 @@
-"""Choosing one plate and one read inside a multi-plate or multi-read export."""
+"""Choosing one plate, one read and one time point inside an export."""
 
 from __future__ import annotations
+
+import re
+from itertools import pairwise
 
 import polars as pl
 
@@ -20,13 +23,44 @@ def available(export: PlateExport) -> str:
     return ", ".join(f"plate_index {p} read {r!r}" for p, r in parts.iter_rows())
 
 
-def select_plate(export: PlateExport, plate_index: int | None, read: str | None) -> pl.DataFrame:
-    """The wells of one plate/read of ``export`` (all columns of ``export.data``).
+_TIME = re.compile(r"^(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>s|sec|min|h)?$")
+_UNIT_SECONDS = {None: 1.0, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_time(text: str | None) -> float | str | None:
+    """The samplesheet's ``time``: seconds (a float), ``"last"``, or None when empty.
+
+    A number is seconds since the first reading; ``min`` or ``h`` may follow it.
+
+    >>> parse_time("90"), parse_time("45 min"), parse_time("1.5h"), parse_time("last")
+    (90.0, 2700.0, 5400.0, 'last')
+    >>> parse_time(""), parse_time("soon")
+    (None, 'soon')
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.lower() == "last":
+        return "last"
+    match = _TIME.match(text.lower())
+    if match is None:
+        return text  # the caller says what is wrong with it
+    return float(match["value"]) * _UNIT_SECONDS[match["unit"]]
+
+
+def select_plate(
+    export: PlateExport, plate_index: int | None, read: str | None, time: str | None = None
+) -> pl.DataFrame:
+    """The wells of one plate/read (and time point) of ``export`` (all columns of ``export.data``).
 
     ``plate_index`` (1-based order of the plate in the file) and ``read``
     (read name as listed by the reader) may be None when the file holds only
     one of them. Stops with :class:`KillcurveInputError` naming the file and
     listing what it holds when the choice is missing, ambiguous or absent.
+
+    A kinetic read holds several time points; ``time`` chooses one (see
+    :func:`select_time`). For an endpoint read ``time`` must be empty or
+    ``last``, and the wells come back exactly as the reader gave them.
     """
     source = export.path or f"this {export.format or 'export'}"
     data = export.data
@@ -52,4 +86,66 @@ def select_plate(export: PlateExport, plate_index: int | None, read: str | None)
             f"{source}: holds several plates/reads ({available(export)}). "
             "Choose one with the samplesheet's plate_index and/or read columns."
         )
-    return data
+    return select_time(data, time, f"{source}: {available(export)}")
+
+
+def select_time(data: pl.DataFrame, time: str | None, where: str) -> pl.DataFrame:
+    """The wells of one time point of ``data`` (one plate and read) as the samplesheet's
+    ``time`` chooses: ``last`` (the last time point read) or a time (s, ``min``, ``h``) since the
+    first reading, matched to the time point whose first well was read nearest to it (at most
+    half an interval away). Endpoint data (``cycle`` null) come back unchanged for an empty
+    ``time`` or ``last``.
+    """
+    choice = parse_time(time)
+    if isinstance(choice, str) and choice != "last":
+        raise KillcurveInputError(
+            f"{where}: time {time!r} is not a time. Write seconds since the first reading "
+            "(e.g. 3600, or 60 min, 1 h), or last."
+        )
+    if data["cycle"].is_null().all():
+        if isinstance(choice, float):
+            raise KillcurveInputError(
+                f"{where}: time {time!r} chosen but this read is an endpoint read (one time "
+                "point). Leave the samplesheet's time empty (or last) for it."
+            )
+        return data
+    starts = (
+        data.group_by("cycle")
+        .agg(pl.col("time_s").min(), pl.col("timestamp").first())
+        .sort("cycle")
+    )
+    cycles, seconds = starts["cycle"].to_list(), starts["time_s"].to_list()
+    span = f"{len(cycles)} time points, {_seconds(seconds[0])} to {_seconds(seconds[-1])}"
+    if choice is None:
+        raise KillcurveInputError(
+            f"{where}: this read is a kinetic series ({span}). Choose one time point with the "
+            "samplesheet's time column: last, or a time since the first reading (e.g. 3600, "
+            "60 min, 1 h)."
+        )
+    if choice == "last":
+        chosen = cycles[-1]
+    else:
+        known = [
+            (abs(s - choice), c) for c, s in zip(cycles, seconds, strict=True) if s is not None
+        ]
+        gap, chosen = min(known) if known else (float("inf"), None)
+        steps = [b - a for a, b in pairwise(seconds) if a is not None and b is not None]
+        tolerance = max(1.0, (sorted(steps)[len(steps) // 2] if steps else 0.0) / 2)
+        if chosen is None or gap > tolerance:
+            raise KillcurveInputError(
+                f"{where}: no time point near time {time!r} ({_seconds(choice)}); the series has "
+                f"{span}. Choose one of its times, or last."
+            )
+    return data.filter(pl.col("cycle") == chosen)
+
+
+def _seconds(value: float | None) -> str:
+    """A time for messages: ``5400 s (90 min)``.
+
+    >>> _seconds(5400.0), _seconds(30.5), _seconds(None)
+    ('5400 s (90 min)', '30.5 s', 'unknown')
+    """
+    if value is None:
+        return "unknown"
+    text = f"{value:g} s"
+    return f"{text} ({value / 60:g} min)" if value >= 120 else text

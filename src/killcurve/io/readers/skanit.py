@@ -15,9 +15,13 @@ when the sheet has several wavelengths.
 
 Skipped: calculation steps (blank subtraction, standard curves, dilution
 factors, averages …; any step that is not a measurement), listed under
-``skipped_blocks``. Kinetic exports (``Reading`` × wells tables, as the
-Multiskan Sky writes) stop with a KillcurveInputError when no endpoint
-matrix is present.
+``skipped_blocks``.
+
+Kinetic measurements (as the Multiskan Sky writes them) are a ``Reading``
+× wells table of values (``Reading`` 0, 1, …) followed by a ``Reading``
+table whose columns are all ``Times [s]``: the read time of each well at each
+reading. Every reading is read: ``cycle`` = reading + 1, ``time_s`` from the
+times table, ``timestamp`` = that time as written.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from killcurve.io.readers.matrix import column_header, read_matrix
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.records import (
     KINETIC_HINT,
+    Point,
     Record,
     build_export,
+    clock_seconds,
     join_names,
     rename_keys,
 )
@@ -78,7 +84,7 @@ def read_skanit(path: Path) -> PlateExport:
     for name, rows in sheets.items():
         if not (rows and rows[0] and rows[0][0].strip().startswith("Measurement results")):
             continue
-        step = re.sub(r"_\d+$", "", name).strip()
+        step = re.sub(r"_\d+$", "", name).strip().removesuffix(" results")
         if not _MEASUREMENT.match(step):
             calculated.append(step)
             continue
@@ -97,11 +103,11 @@ def read_skanit(path: Path) -> PlateExport:
 
 def _read_sheet(
     rows: list[list[str]], step: str, plates: dict[str, int]
-) -> tuple[list[Record], bool]:
+) -> tuple[list[Record | Point], bool]:
     """Records of one measurement sheet and whether it holds a kinetic table."""
     firsts = [row[0].strip() if row else "" for row in rows]
     several = sum(bool(_WAVELENGTH.match(f)) for f in firsts) > 1
-    records: list[Record] = []
+    records: list[Record | Point] = []
     kinetic = False
     read, plate, pending = step, "Plate 1", False
     index = 0
@@ -113,7 +119,10 @@ def _read_sheet(
         elif _PLATE.match(first) and len([c for c in cells if c.strip()]) == 1:
             plate, pending = first, True
         elif first == "Reading" and len(cells) > 1 and split_well(cells[1]):
-            kinetic = True
+            found, index = _kinetic(rows, index, plates.setdefault(plate, len(plates) + 1), read)
+            records.extend(found)
+            kinetic = kinetic or not found
+            continue
         width = column_header(cells, 1)
         if not width:
             index += 1
@@ -124,3 +133,36 @@ def _read_sheet(
             records.extend((plate_index, read, row, col, raw) for row, col, raw in grid)
             pending = False
     return records, kinetic
+
+
+def _kinetic(rows: list[list[str]], index: int, plate: int, read: str) -> tuple[list[Point], int]:
+    """Points of a ``Reading`` × wells table at ``index``, timed by the ``Times [s]`` table
+    after it (when there is one); returns them and the index after the values table."""
+    wells = [(at, split_well(c)) for at, c in enumerate(rows[index]) if at and split_well(c)]
+    values: list[list[str]] = []
+    index += 1
+    while index < len(rows) and rows[index] and rows[index][0].strip().isdigit():
+        values.append(rows[index])
+        index += 1
+    times: dict[str, list[str]] = {}
+    for at in range(index, len(rows)):
+        cells = rows[at]
+        if cells and cells[0].strip() == "Reading" and len(cells) > 1:
+            if cells[1].strip().startswith("Times"):
+                times = {
+                    line[0].strip(): line
+                    for line in rows[at + 1 :]
+                    if line and line[0].strip().isdigit()
+                }
+            break
+    points: list[Point] = []
+    for line in values:
+        reading = line[0].strip()
+        timed = times.get(reading, [])
+        for at, well in wells:
+            stamp = timed[at].strip() if at < len(timed) else ""
+            raw = line[at].strip() if at < len(line) else ""
+            seconds = clock_seconds(stamp) if stamp else None
+            points.append((plate, read, well[0], well[1], raw, int(reading) + 1, seconds,
+                           stamp or None))  # fmt: skip
+    return points, index

@@ -15,11 +15,25 @@ SoftMax plate names are in ``metadata["plates"]``). Read names: the
 wavelength for absorbance/luminescence (``450``; ``Lum`` when luminescence is
 read without a filter, wavelength 0), ``ex404/em445`` for fluorescence.
 
+Kinetic plate blocks (read type ``Kinetic``) hold one matrix per time
+point: in PlateFormat the first line of each starts with the time
+(``Time(hh:mm:ss)`` column, written ``m:ss`` or ``h:mm:ss``) and the
+temperature, and a short tab-only line separates the points; in TimeFormat
+each line is one time point. Every point is read (``cycle``, ``time_s``,
+``timestamp`` = the time as written); points a stopped run never read (all
+wells empty) are dropped and counted in ``metadata["unread_time_points"]``.
+
+Blank lines inside a block (the tab-only separator SoftMax writes before
+``~End``, or between time points) are separators, not plate rows. Decimal
+commas (``0,0385``, from a decimal-comma Windows) and CR-only line ends are
+read as such.
+
 Skipped: the reduced-data matrix after the raw one (SoftMax's calculated
-values), plate blocks whose data type is ``Reduced`` (listed under
-``skipped_blocks``), ``Group:`` and ``Note:`` blocks, and kinetic,
-spectrum and well-scan plate blocks (``skipped_kinetic``; a file with only
-those stops with a KillcurveInputError).
+values; for kinetic blocks the rates after a second ``Time(hh:mm:ss)``
+header), plate blocks whose data type is ``Reduced`` (listed under
+``skipped_blocks``), ``Group:`` and ``Note:`` blocks, and spectrum and
+well-scan plate blocks (``skipped_kinetic``; a file with only those stops
+with a KillcurveInputError).
 """
 
 from __future__ import annotations
@@ -29,7 +43,14 @@ from pathlib import Path
 
 from killcurve.errors import KillcurveInputError
 from killcurve.io.readers.model import PlateExport
-from killcurve.io.readers.records import KINETIC_HINT, Record, build_export, join_names
+from killcurve.io.readers.records import (
+    KINETIC_HINT,
+    Point,
+    Record,
+    build_export,
+    clock_seconds,
+    join_names,
+)
 from killcurve.io.readers.text import read_text
 from killcurve.plate import PLATE_SHAPES, row_letter, split_well
 
@@ -48,8 +69,9 @@ def read_softmax_pro(path: Path) -> PlateExport:
     """Read a SoftMax Pro text export: the raw endpoint data of every plate block."""
     path = Path(path)
     lines = read_text(path, allow_latin1=True).splitlines()
-    records: list[Record] = []
+    records: list[Record | Point] = []
     names: list[str] = []
+    unread = 0
     calculated: list[str] = []
     kinetic: list[str] = []
     metadata = {"software": "SoftMax Pro"}
@@ -70,12 +92,16 @@ def read_softmax_pro(path: Path) -> PlateExport:
         names.append(header.name)
         metadata.setdefault("read_mode", header.mode)
         metadata.setdefault("export_version", header.version)
-        if header.read_type != "Endpoint":
+        block = [line.split("\t") for line in lines[index + 1 : end]]
+        if header.read_type not in ("Endpoint", "Kinetic"):
             kinetic.append(f"{header.name} ({header.read_type})")
         elif header.data_type == "Reduced":
             calculated.append(f"{header.name} (reduced)")
+        elif header.read_type == "Kinetic":
+            points, skipped = header.points(len(names), block)
+            records.extend(points)
+            unread += skipped
         else:
-            block = [line.split("\t") for line in lines[index + 1 : end]]
             records.extend(header.records(len(names), block))
         index = end
     metadata["plates"] = "; ".join(f"{i}={name}" for i, name in enumerate(names, start=1))
@@ -83,7 +109,9 @@ def read_softmax_pro(path: Path) -> PlateExport:
         metadata["skipped_blocks"] = join_names(calculated)
     if kinetic:
         metadata["skipped_kinetic"] = join_names(kinetic)
-    hint = KINETIC_HINT if kinetic else "The file has no Plate: block with data."
+    if unread:
+        metadata["unread_time_points"] = str(unread)
+    hint = KINETIC_HINT if kinetic or unread else "The file has no Plate: block with data."
     return build_export(path, FORMAT, records, metadata, hint)
 
 
@@ -120,6 +148,8 @@ class _Header:
         if self.layout == "PlateFormat":
             slots = _plate_slots(header)
             n_rows = PLATE_SHAPES.get(self.wells, (len(data), 0))[0]
+            while len(data) > n_rows and not "".join(data[-1]).strip():
+                data = data[:-1]  # the blank separator line before ~End is not a plate row
             if len(data) != n_rows:
                 raise KillcurveInputError(
                     f"{self.where}: {len(data)} data lines, expected {n_rows} plate rows for "
@@ -134,18 +164,63 @@ class _Header:
                     "an endpoint read. Export endpoint data."
                 )
             rows = [("", data[0])]
-        groups = 1 + max((slot[0] for slot in slots.values()), default=0)
-        if groups != len(self.reads):
-            raise KillcurveInputError(
-                f"{self.where}: {groups} wavelength blocks in the data but the header lists "
-                f"{len(self.reads)} ({', '.join(self.reads)}). Re-export the plate."
-            )
+        self._check_groups(slots)
         out: list[Record] = []
         for letter, line in rows:
             for at, (group, row, col) in slots.items():
                 raw = line[at].strip() if at < len(line) else ""
                 out.append((plate, self.reads[group], letter or row, col, raw))
         return out
+
+    def points(self, plate: int, block: list[list[str]]) -> tuple[list[Point], int]:
+        """Records of every time point of a kinetic block, and how many points were unread.
+
+        Each time point starts at a line whose first cell is a time (``0:05``);
+        in PlateFormat it spans one line per plate row. Reading stops at a
+        second column header (``Time(hh:mm:ss)…``: the reduced rates follow).
+        """
+        if not block:
+            raise KillcurveInputError(f"{self.where}: the plate block has no data lines.")
+        header, data = block[0], block[1:]
+        plate_format = self.layout == "PlateFormat"
+        slots = _plate_slots(header) if plate_format else _time_slots(header)
+        self._check_groups(slots)
+        height = PLATE_SHAPES.get(self.wells, (8, 12))[0] if plate_format else 1
+        out: list[Point] = []
+        unread, index = 0, 0
+        while index < len(data):
+            stamp = data[index][0].strip()
+            if stamp.startswith("Time"):
+                break
+            seconds = clock_seconds(stamp) if stamp else None
+            if seconds is None:
+                index += 1
+                continue
+            lines = data[index : index + height]
+            cells = [
+                (self.reads[group], row_letter(i) if plate_format else row, col, raw)
+                for i, line in enumerate(lines)
+                for at, (group, row, col) in slots.items()
+                for raw in [line[at].strip() if at < len(line) else ""]
+            ]
+            index += height
+            if not any(raw for *_, raw in cells):
+                unread += 1
+                continue
+            cycle = 1 + len(out) // len(cells)
+            out.extend(
+                (plate, read, row, col, raw, cycle, seconds, stamp) for read, row, col, raw in cells
+            )
+        return out, unread
+
+    def _check_groups(self, slots: dict[int, tuple[int, str, int]]) -> None:
+        """Stop when the data hold another number of wavelength blocks than the header lists."""
+        groups = 1 + max((slot[0] for slot in slots.values()), default=0)
+        if groups != len(self.reads):
+            raise KillcurveInputError(
+                f"{self.where}: {groups} wavelength blocks in the data but the header lists "
+                f"{len(self.reads)} ({', '.join(self.reads)}). Re-export the plate."
+            )
 
 
 def _plate_slots(header: list[str]) -> dict[int, tuple[int, str, int]]:

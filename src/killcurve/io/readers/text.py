@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import polars as pl
+
 from killcurve.errors import KillcurveInputError
 
 _POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
@@ -120,3 +122,17 @@ def guess_decimal(values: Iterable[str | None]) -> str:
         if _COMMA_NUMBER.match(text):
             comma = True
     return "," if comma else "."
+
+
+def guess_decimal_series(values: pl.Series) -> str:
+    """:func:`guess_decimal` over a column of cell text, vectorised.
+
+    >>> guess_decimal_series(pl.Series(["12", " 0,25", "1,5"]))
+    ','
+    >>> guess_decimal_series(pl.Series(["12", "0.25", "1,5", None]))
+    '.'
+    """
+    text = values.fill_null("").str.strip_chars()
+    if text.str.contains(_POINT_NUMBER.pattern).any():
+        return "."
+    return "," if text.str.contains(_COMMA_NUMBER.pattern).any() else "."

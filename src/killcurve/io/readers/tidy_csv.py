@@ -63,7 +63,7 @@ from killcurve.plate import row_letter, split_well
 
 FORMAT = "tidy_csv"
 #: Samplesheet columns that neither select rows nor become well fields.
-SHEET_ONLY = (*FILE_COLUMNS, "plate_id", "plate_index", "read", "normalise_read")
+SHEET_ONLY = (*FILE_COLUMNS, "plate_id", "plate_index", "read", "normalise_read", "time")
 #: Fields the mapping turns into numbers.
 NUMERIC_FIELDS = ("et_ratio", "concentration")
 #: Grid widths for running well names: (most points, columns per row).
@@ -325,7 +325,7 @@ def tidy_plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame
     path = resolve_in_study(study_dir, sheet_row["file"], f"plate {plate} file")
     mapping_path = resolve_in_study(study_dir, sheet_row["layout"], f"plate {plate} layout")
     where = f"plate {plate} (file {sheet_row['file']}, mapping {sheet_row['layout']})"
-    for column in ("plate_index", "normalise_read"):
+    for column in ("plate_index", "normalise_read", "time"):
         if sheet_row.get(column):
             raise KillcurveInputError(
                 f"{where}: {column} does not apply to a mapped tidy table. Select the plate's "

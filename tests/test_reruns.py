@@ -97,6 +97,19 @@ def study_env(tmp: Path) -> dict[str, str]:
     return {**os.environ, "TMPDIR": str(tmp)}
 
 
+def group_alive(group: int) -> bool:
+    """Whether a process of process group ``group`` still runs (its zombies aside: the jobs
+    of a killed run die with it, so that what they left can be read off the study)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):
+            continue
+        if int(pgrp) == group and state != "Z":
+            return True
+    return False
+
+
 def run_killed_at(study: Path, point: KillPoint, log: Path, tmp: Path) -> None:
     """Run the workflow on ``study`` (stderr into ``log``) and SIGKILL its whole process
     group (Snakemake and its jobs) at ``point``."""
@@ -122,6 +135,10 @@ def run_killed_at(study: Path, point: KillPoint, log: Path, tmp: Path) -> None:
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            deadline = time.monotonic() + 10
+            while group_alive(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert not group_alive(proc.pid), "jobs of the killed run still run"
     if point.output:
         assert marked_incomplete(study, point.output)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -59,31 +61,211 @@ def test_a_second_run_gives_byte_identical_outputs(reference_run, tmp_path: Path
     assert result_hashes(study) == reference
 
 
-def test_kill_9_mid_run_then_rerun_completes_identically(small_run: Path, tmp_path: Path) -> None:
-    """On the small study (every rule but the viability one, fewer figures than the
-    example); its session run is the reference."""
+@dataclass(frozen=True)
+class KillPoint:
+    """Where a run is killed. While a job runs, Snakemake marks its outputs incomplete
+    (``.snakemake/incomplete/``, a file named by the base64 of the path): the run is killed
+    once ``output`` has been marked for ``settle`` seconds (the job's Python at work), or,
+    with ``writing``, once a file matching that pattern is being written."""
+
+    output: str = ""
+    settle: float = 0.0
+    writing: str = ""
+
+
+#: One point per stage of the small study's run (8 plates, one chunk; a run takes ~30 s on
+#: 2 cores): reading its plates (collect_chunk: 3 s), fitting (fit_curves: 3 s, the chunk's
+#: plate maps drawn beside it), figures (plot_target_figures writing a curve figure's
+#: temporary file) and the figure pack (build_figure_pack: 3 s).
+KILL_POINTS = {
+    "reading": KillPoint(output="results/chunks/001.wells.parquet", settle=0.5),
+    "fitting": KillPoint(output="results/tables/curves.csv", settle=1.0),
+    "figures": KillPoint(writing="results/figures/.curves_*.partial.*"),
+    "pack": KillPoint(output="results/figures/figure_pack.pdf", settle=1.0),
+}
+
+
+def marked_incomplete(study: Path, output: str) -> bool:
+    name = base64.urlsafe_b64encode(output.encode()).decode()
+    return (study / ".snakemake/incomplete" / name).exists()
+
+
+def study_env(tmp: Path) -> dict[str, str]:
+    """The environment of a run whose system temporary folder is ``tmp`` (to see that the
+    jobs leave nothing there)."""
+    tmp.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(tmp)}
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of process group ``group`` still runs (its zombies aside: the jobs
+    of a killed run die with it, so that what they left can be read off the study)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):
+            continue
+        if int(pgrp) == group and state != "Z":
+            return True
+    return False
+
+
+def run_killed_at(study: Path, point: KillPoint, log: Path, tmp: Path) -> None:
+    """Run the workflow on ``study`` (stderr into ``log``) and SIGKILL its whole process
+    group (Snakemake and its jobs) at ``point``."""
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [*SNAKEMAKE, "--directory", str(study)],
+            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True, env=study_env(tmp),
+        )  # fmt: skip
+        try:
+            deadline, since = time.monotonic() + 300, None
+            while True:
+                assert proc.poll() is None, f"the run ended before {point} was reached"
+                assert time.monotonic() < deadline, f"{point} not reached in 300 s"
+                if point.writing and any(study.glob(point.writing)):
+                    break
+                if point.output and marked_incomplete(study, point.output):
+                    since = since or time.monotonic()
+                    if time.monotonic() - since >= point.settle:
+                        break
+                else:
+                    assert since is None, f"the job of {point.output} ended within {point.settle} s"
+                time.sleep(0.01)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            deadline = time.monotonic() + 10
+            while group_alive(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert not group_alive(proc.pid), "jobs of the killed run still run"
+    if point.output:
+        assert marked_incomplete(study, point.output)
+
+
+def temporary_files(results: Path) -> list[Path]:
+    """Files and folders under ``results`` with a temporary name (``.partial`` in it), the
+    cache included; not those inside a temporary folder."""
+    found = []
+    for root, dirs, files in os.walk(results):
+        found += [Path(root, name) for name in [*dirs, *files] if ".partial" in name]
+        dirs[:] = [d for d in dirs if ".partial" not in d]
+    return sorted(found)
+
+
+def left_by_the_kill(study: Path) -> list[str]:
+    """What the next run must say it removed, read off the study after a kill: Snakemake's
+    locks, the outputs it marked incomplete that exist, and every temporary file."""
+    state = study / ".snakemake"
+    lines = [f"stale Snakemake lock {p.name}" for p in (state / "locks").glob("*.lock")]
+    for marker in (state / "incomplete").glob("*"):
+        output = base64.urlsafe_b64decode(marker.name.encode()).decode()
+        if (study / output).is_dir():
+            lines.append(f"incomplete output {output}/")
+        elif (study / output).is_file():
+            lines.append(f"incomplete output {output}")
+    for path in temporary_files(study / "results"):
+        name = str(path.relative_to(study))
+        lines.append(f"partial folder {name}/" if path.is_dir() else f"partial file {name}")
+    return sorted(lines)
+
+
+def said_removed(stderr: str) -> list[str]:
+    return sorted(re.findall(r"killcurve: removed (.+) left by an interrupted run", stderr))
+
+
+def left_in_tmp(tmp: Path) -> list[Path]:
+    """What the runs left in their system temporary folder but Snakemake's own empty
+    ``snakemake*`` folder (one per run, removed when it exits; kept after a kill)."""
+    own = [p for p in tmp.glob("snakemake*") if p.is_dir() and not any(p.iterdir())]
+    return sorted(set(tmp.iterdir()) - set(own))
+
+
+def assert_nothing_left(study: Path, tmp: Path) -> None:
+    """No temporary file in results/ (cache included), no incomplete marker or lock of
+    Snakemake's, nothing in the runs' system temporary folder."""
+    assert temporary_files(study / "results") == []
+    assert not list((study / ".snakemake/incomplete").glob("*"))
+    assert not list((study / ".snakemake/locks").glob("*"))
+    assert left_in_tmp(tmp) == []
+
+
+def test_kill_9_at_each_stage_then_plain_reruns_complete_identically(
+    small_run: Path, tmp_path: Path
+) -> None:
+    """On the small study (every rule but the viability one), whose session run is the
+    reference: a run killed while reading, its plain rerun (the same command) killed while
+    fitting, that one's while drawing figures, that one's while building the figure pack;
+    each rerun removes what the killed run left and says so, and the last one completes
+    with outputs byte-identical to the reference, leaving no temporary file."""
     reference = result_hashes(small_run)
-    study = tmp_path / "study"
+    study, tmp = tmp_path / "study", tmp_path / "tmp"
     shutil.copytree(SMALL_STUDY / "config", study / "config")
-    proc = subprocess.Popen(
-        [*SNAKEMAKE, "--directory", str(study)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    maps = study / "results/figures/plates"
-    while time.monotonic() < deadline and not (maps.is_dir() and any(maps.glob("*.png"))):
-        time.sleep(0.2)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not (study / "results/report.html").exists()
-    done = run_study(study)
+    left: dict[str, list[str]] = {}
+    for name, point in KILL_POINTS.items():
+        log = tmp_path / f"{name}.log"
+        run_killed_at(study, point, log, tmp)
+        if left:
+            assert said_removed(log.read_text()) == list(left.values())[-1], name
+        left[name] = left_by_the_kill(study)
+        assert left_in_tmp(tmp) == [], name
+    assert all(any(line.startswith("stale Snakemake lock") for line in v) for v in left.values())
+    assert any(line.startswith("partial file results/figures/.curves_") for line in left["figures"])
+    done = run_plain(study, tmp)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "left by an interrupted run" in done.stderr
+    assert said_removed(done.stderr) == left["pack"]
     assert len(reference) >= 20
     assert result_hashes(study) == reference
+    assert_nothing_left(study, tmp)
+
+
+def run_plain(study: Path, tmp: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """The workflow on ``study``, as a user runs it (with ``flags``, if any)."""
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(study), *flags],
+        capture_output=True, text=True, timeout=600, env=study_env(tmp),
+    )  # fmt: skip
+
+
+@pytest.mark.recovery
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_kill_9_at_one_stage_then_a_plain_rerun_completes_identically(
+    point: str, small_run: Path, tmp_path: Path
+) -> None:
+    """Each kill point of the chained test above on its own, each followed by a full run."""
+    reference = result_hashes(small_run)
+    study, tmp = tmp_path / "study", tmp_path / "tmp"
+    shutil.copytree(SMALL_STUDY / "config", study / "config")
+    run_killed_at(study, KILL_POINTS[point], tmp_path / "killed.log", tmp)
+    left = left_by_the_kill(study)
+    assert left_in_tmp(tmp) == []
+    done = run_plain(study, tmp)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert said_removed(done.stderr) == left
+    assert result_hashes(study) == reference
+    assert_nothing_left(study, tmp)
+
+
+@pytest.mark.recovery
+def test_kill_9_then_snakemakes_unlock_and_rerun_incomplete(
+    small_run: Path, tmp_path: Path
+) -> None:
+    """The recovery Snakemake documents still works: ``--unlock``, then
+    ``--rerun-incomplete``. Parsing the workflow for ``--unlock`` already clears what the
+    killed run left (the study is not in use), so the second run has nothing to remove."""
+    reference = result_hashes(small_run)
+    study, tmp = tmp_path / "study", tmp_path / "tmp"
+    shutil.copytree(SMALL_STUDY / "config", study / "config")
+    run_killed_at(study, KILL_POINTS["figures"], tmp_path / "killed.log", tmp)
+    left = left_by_the_kill(study)
+    unlocked = run_plain(study, tmp, "--unlock")
+    assert unlocked.returncode == 0, unlocked.stderr[-3000:]
+    assert said_removed(unlocked.stderr) == left
+    done = run_plain(study, tmp, "--rerun-incomplete")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert said_removed(done.stderr) == []
+    assert result_hashes(study) == reference
+    assert_nothing_left(study, tmp)
 
 
 def test_failed_rerun_leaves_no_stale_results(small_run: Path, tmp_path: Path) -> None:

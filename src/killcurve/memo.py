@@ -20,6 +20,7 @@ The cache lives in ``results/.cache/<name>/`` and keeps one entry per name
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -136,6 +137,22 @@ def memo_json(entry: Path, key: str, make: Callable[[], Any]) -> Any:
     return value
 
 
+def memo_bytes(entry: Path, key: str, make: Callable[[], bytes]) -> bytes:
+    """``make()``'s bytes, or those stored in ``entry`` with ``key``.
+
+    For a job's intermediate (e.g. drawn pages it then places): the bytes live only in the
+    entry, so no file outside the cache is written, left half-written or mistaken for one.
+    """
+    if _holds(entry, key):
+        try:
+            return (Path(entry) / "value.bin").read_bytes()
+        except OSError:
+            pass
+    value = make()
+    _store(entry, key, lambda fresh: (fresh / "value.bin").write_bytes(value))
+    return value
+
+
 def memo_table_from_files(
     entry: Path, label: str, make: Callable[[], tuple[pl.DataFrame, Iterable[Path]]]
 ) -> pl.DataFrame:
@@ -202,21 +219,34 @@ def _holds(entry: Path, key: str) -> bool:
 
 
 def _store(entry: Path, key: str, write: Callable[[Path], object]) -> None:
-    """Replace ``entry`` with a folder that ``write`` fills, then ``key``; built beside it and
-    renamed, so an interrupted store leaves no entry with a key. A store that fails (disk,
-    or a value JSON cannot hold) leaves no entry: the cache is only an optimisation."""
+    """Replace ``entry`` with a folder that ``write`` fills, then ``key``.
+
+    The folder is built beside the entry under a name of this process
+    (``<entry>.<pid>.partial``); the old entry is renamed aside
+    (``<entry>.<pid>.old.partial``) before the new one takes its name, and removed after.
+    Each step is a rename, so an entry is at any moment whole or absent, even when the
+    process is killed: what a kill leaves ends in ``.partial`` and is removed at the next
+    start (:func:`killcurve.recovery.recover_interrupted_run`). Jobs storing the same entry
+    at once (a layout shared by two chunks) each build their own folder. A store that
+    fails (disk, a value JSON cannot hold, another job's entry in the way) leaves the
+    entry as it was or absent: the cache is only an optimisation."""
     entry = Path(entry)
-    fresh = entry.with_name(f"{entry.name}.partial")
+    fresh = entry.with_name(f"{entry.name}.{os.getpid()}.partial")
+    stale = entry.with_name(f"{entry.name}.{os.getpid()}.old.partial")
     try:
-        shutil.rmtree(fresh, ignore_errors=True)
+        for leftover in (fresh, stale):
+            shutil.rmtree(leftover, ignore_errors=True)
         fresh.mkdir(parents=True)
         write(fresh)
         (fresh / KEY_FILE).write_text(key)
-        shutil.rmtree(entry, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):  # no entry yet
+            os.replace(entry, stale)
         os.replace(fresh, entry)
     except (OSError, TypeError, ValueError):
-        shutil.rmtree(fresh, ignore_errors=True)
-        shutil.rmtree(entry, ignore_errors=True)
+        pass
+    finally:
+        for leftover in (fresh, stale):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -79,24 +79,34 @@ def recover_interrupted_run(workdir: Path) -> list[str]:
 def _partials(results: Path, cache: Path) -> list[Path]:
     """The temporary files and folders our writers leave when killed, sorted.
 
-    Outputs are written as ``.<name>.partial<suffix>`` beside them (``steps``, ``memo``);
-    the memo cache (``results/.cache/<name>/``) stores entries as ``<key>.partial`` and font
-    subsets as ``<name>.<pid>.partial``, directly in its ``<name>`` folders. So ``cache``,
-    thousands of folders at 1,000 plates (a cold walk of it took 3 s of a no-op run), is
-    only listed two levels deep; the rest of ``results`` is walked.
+    Outputs are written as ``.<name>.partial<suffix>`` beside them (``steps``, ``memo``),
+    in the cache too (the report's screen copies, ``results/.cache/screen/``); the memo
+    cache (``results/.cache/<name>/``) builds entries as ``<entry>.<pid>.partial`` and
+    font subsets as ``<name>.<pid>.partial``, directly in its ``<name>`` folders. So
+    ``cache``, thousands of folders at 1,000 plates (a cold walk of it took 3 s of a no-op
+    run), is only listed two levels deep; the rest of ``results`` is walked.
     """
     found: list[Path] = []
     for root, dirs, files in os.walk(results):
         here = Path(root)
-        partial = {name for name in [*dirs, *files] if name.startswith(".") and ".partial" in name}
+        partial = {name for name in [*dirs, *files] if _is_output_partial(name)}
         found += [here / name for name in partial]
         # not walked: temporary folders (removed whole) and the cache (listed below)
         dirs[:] = [d for d in dirs if d not in partial and here / d != cache]
     if cache.is_dir():
         for kind in os.scandir(cache):
             if kind.is_dir(follow_symlinks=False):
-                found += [Path(e.path) for e in os.scandir(kind) if e.name.endswith(".partial")]
+                found += [
+                    Path(e.path)
+                    for e in os.scandir(kind)
+                    if e.name.endswith(".partial") or _is_output_partial(e.name)
+                ]
     return sorted(found)
+
+
+def _is_output_partial(name: str) -> bool:
+    """Whether ``name`` is a temporary name of an output being written (``.<name>.partial…``)."""
+    return name.startswith(".") and ".partial" in name
 
 
 def clear_results(workdir: Path) -> int:

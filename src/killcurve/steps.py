@@ -525,9 +525,12 @@ def _draw_maps(
     page drawn from the same wells, reasons and dpi as last time are copied from it
     (:func:`killcurve.memo.memoised`): after one plate of a chunk changed, its map is the
     only one drawn (~0.1 CPU-s a page; a whole chunk of 50 costs ~5 s).
-    """
-    import tempfile
 
+    The one-page PDFs are written in ``png_dir/.pages.partial/``, removed before returning:
+    the callers' ``png_dir`` is a temporary folder itself, so what a killed job leaves is
+    removed with it (:func:`killcurve.recovery.recover_interrupted_run`), never in the
+    system's temporary folder, where nothing would remove it.
+    """
     import matplotlib
     from matplotlib.image import imsave
 
@@ -539,37 +542,40 @@ def _draw_maps(
     plates = wells.partition_by("plate_id", as_dict=True, maintain_order=True)
     style = style_digest() if cache is not None else ""  # the settings outside MAP_RC
     canvases: dict[tuple[int, int], PlateMapCanvas] = {}
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        matplotlib.rc_context(MAP_RC),
-        reused_font_subsets(cache),
-    ):
-        pages = []
-        for plate, why in reasons:
-            png, page = png_dir / f"{plate}.png", Path(folder) / f"{len(pages)}.pdf"
-            pages.append(page)
+    folder = Path(png_dir) / ".pages.partial"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    try:
+        with matplotlib.rc_context(MAP_RC), reused_font_subsets(cache):
+            pages = []
+            for plate, why in reasons:
+                png, page = png_dir / f"{plate}.png", folder / f"{len(pages)}.pdf"
+                pages.append(page)
 
-            def draw(
-                plate: str = plate, why: str = why, png: Path = png, page: Path = page
-            ) -> None:
-                data = plate_map_data(plates[(plate,)], why)
-                canvas = canvases.get(data.shape) or canvases.setdefault(
-                    data.shape, PlateMapCanvas(data.shape)
-                )
-                figure = canvas.show(data)
-                # The PNG savefig would write, from the canvas's faster (blitted) rendering.
-                imsave(png, canvas.pixels(dpi), format="png", dpi=dpi, metadata=PNG_METADATA)
-                figure.savefig(page, format="pdf", metadata=PDF_METADATA)
+                def draw(
+                    plate: str = plate, why: str = why, png: Path = png, page: Path = page
+                ) -> None:
+                    data = plate_map_data(plates[(plate,)], why)
+                    canvas = canvases.get(data.shape) or canvases.setdefault(
+                        data.shape, PlateMapCanvas(data.shape)
+                    )
+                    figure = canvas.show(data)
+                    # The PNG savefig would write, from the canvas's faster (blitted) rendering.
+                    imsave(png, canvas.pixels(dpi), format="png", dpi=dpi, metadata=PNG_METADATA)
+                    figure.savefig(page, format="pdf", metadata=PDF_METADATA)
 
-            if cache is None:
-                draw()
-            else:
-                key = memo_key([plates[(plate,)], why, str(dpi), plate, style])
-                outputs = {"map.png": png, "map.pdf": page}
-                memoised(Path(cache) / "plate_maps" / plate, key, outputs, draw)
-        for canvas in canvases.values():
-            canvas.close()
-        return join_pages(pages)
+                if cache is None:
+                    draw()
+                else:
+                    key = memo_key([plates[(plate,)], why, str(dpi), plate, style])
+                    outputs = {"map.png": png, "map.pdf": page}
+                    memoised(Path(cache) / "plate_maps" / plate, key, outputs, draw)
+            for canvas in canvases.values():
+                canvas.close()
+            joined = join_pages(pages)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return joined
 
 
 def _map_reasons(qc: pl.DataFrame) -> list[tuple[str, str]]:

@@ -125,7 +125,7 @@ def _text_pages(
     The contents page, which names the run's provenance id, changes with every input;
     the caption pages only with the figures and captions. They are two PDFs, and with
     ``cache`` (a directory) the caption pages drawn from the same lines as last time are
-    reused (:func:`killcurve.memo.memoised`; ~1.5 CPU-s at the end of every rerun), and the
+    reused (:func:`killcurve.memo.memo_bytes`; ~1.5 CPU-s at the end of every rerun), and the
     contents page's font subsets too (:func:`killcurve.figures.pdf_pages.reused_font_subsets`).
     """
     from killcurve.figures.pdf_pages import reused_font_subsets
@@ -140,14 +140,10 @@ def _text_pages(
     else:
         import json
 
-        from killcurve.memo import memo_key, memoised, style_digest
+        from killcurve.memo import memo_bytes, memo_key, style_digest
 
-        out = Path(cache) / "pack" / "captions.pdf"
-        out.parent.mkdir(parents=True, exist_ok=True)
         key = memo_key([json.dumps(captions), style_digest()])
-        memoised(Path(cache) / "pack" / "entry", key, {"captions.pdf": out},
-                 lambda: out.write_bytes(_text_pdf(captions)))  # fmt: skip
-        drawn = out.read_bytes()
+        drawn = memo_bytes(Path(cache) / "pack" / "captions", key, lambda: _text_pdf(captions))
     return [*PdfReader(io.BytesIO(contents)).pages, *PdfReader(io.BytesIO(drawn)).pages]
 
 

@@ -180,7 +180,10 @@ def _header(rows: list[list[str]]) -> tuple[dict[str, str], list[str], set[str],
     steps: set[str] = set()
     procedure: list[str] = []
     in_procedure = False
+    keys = {*_METADATA, "Plate Number", "Read", "Procedure Details"}
     for cells in rows:
+        if not in_procedure and cells[0].strip() not in keys:
+            continue  # a result or kinetic line (thousands of cells): nothing of the header
         filled = _filled(cells)
         if not filled:  # the procedure is the first paragraph after its title
             in_procedure = in_procedure and not procedure

@@ -47,15 +47,24 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("/tmp/any_study"))
     parser.add_argument("--keep", action="store_true", help="keep passing studies too")
+    parser.add_argument("--cores", type=int, default=2, help="Snakemake --cores of each run")
+    parser.add_argument(
+        "--shard",
+        default="0/1",
+        help="k/m: run only the studies whose index is k modulo m (m processes side by side)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     counts = {"ok": 0, "input_error": 0, "crash": 0, "failed": 0}
     failures = []
     start = time.monotonic()
+    shard, shards = (int(v) for v in args.shard.split("/"))
     for i, design in enumerate(draw(args.n, args.seed)):
+        if i % shards != shard:
+            continue
         study = args.out / f"study_{i:03d}"
         shutil.rmtree(study, ignore_errors=True)
-        kind, problems = study_problems(design, study)
+        kind, problems = study_problems(design, study, args.cores)
         counts[kind] += 1
         status = "PASS" if not problems else "FAIL"
         if problems:
@@ -67,8 +76,15 @@ def main() -> int:
         elif not args.keep:
             shutil.rmtree(study)
         print(f"{i:03d} {status} {kind} {time.monotonic() - start:.0f}s {problems[:2]}", flush=True)
-    summary = {**counts, "n": args.n, "seed": args.seed, "seconds": round(time.monotonic() - start)}
-    (args.out / "summary.json").write_text(json.dumps({**summary, "failures": failures}, indent=1))
+    summary = {
+        **counts,
+        "n": sum(counts[k] for k in ("ok", "input_error", "crash")),
+        "seed": args.seed,
+        "shard": args.shard,
+        "seconds": round(time.monotonic() - start),
+    }
+    name = "summary.json" if shards == 1 else f"summary_{shard}of{shards}.json"
+    (args.out / name).write_text(json.dumps({**summary, "failures": failures}, indent=1))
     print(json.dumps(summary))
     return 1 if counts["failed"] else 0
 

@@ -53,10 +53,13 @@ class Outcome:
     stderr: str
 
 
-def run_outcome(study: Path, timeout: float = 900) -> Outcome:
+def run_outcome(study: Path, timeout: float = 900, cores: int = 2) -> Outcome:
     """Run the workflow on ``study`` as a user would and classify how it ended."""
     done = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(study)], capture_output=True, text=True, timeout=timeout
+        [*SNAKEMAKE[:-1], str(cores), "--directory", str(study)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     errors = re.findall(r"^killcurve: error: (.*)$", done.stderr, flags=re.M)
     if done.returncode == 0:
@@ -155,7 +158,7 @@ def _html_nonfinite(html: str) -> list[str]:
     return [m.group(0).strip() for m in NONFINITE.finditer(text)]
 
 
-def study_problems(design: object, study: Path) -> tuple[str, list[str]]:
+def study_problems(design: object, study: Path, cores: int = 2) -> tuple[str, list[str]]:
     """Write ``design`` into ``study``, run it, and list what breaks the properties.
 
     Returns the outcome kind and the problems: a crash; an input error on a study drawn
@@ -164,7 +167,7 @@ def study_problems(design: object, study: Path) -> tuple[str, list[str]]:
     from .write import write_study
 
     write_study(design, study)  # type: ignore[arg-type]
-    outcome = run_outcome(study)
+    outcome = run_outcome(study, cores=cores)
     if outcome.kind == "crash":
         return outcome.kind, [f"crash: {outcome.message}"]
     if outcome.kind == "input_error":

@@ -329,16 +329,18 @@ class _Results:
                 pl.Series("time_s", [t for _, t in stamps], dtype=pl.Float64),
                 pl.Series("timestamp", [t for t, _ in stamps], dtype=pl.String),
             )
-            well = pl.col("well").str.split_exact("\t", 1)
+            # unpivot stacks the wells' columns in order: each well's points in one run
+            n = len(kept)
             self.tables.append(
-                table.unpivot(index=["cycle", "time_s", "timestamp"], variable_name="well",
-                              value_name="raw")
+                table.unpivot(index=["cycle", "time_s", "timestamp"], value_name="raw")
                 .with_columns(pl.col("raw").str.strip_chars(),
                               pl.lit(plate, pl.Int32).alias("plate_index"),
                               pl.lit(label).alias("read"),
-                              well.struct.field("field_0").alias("row"),
-                              well.struct.field("field_1").cast(pl.Int32).alias("col"))
-                .drop("well")
+                              pl.Series("row", [k.split("\t")[0] for k in columns])
+                              .repeat_by(n).explode(),
+                              pl.Series("col", [int(k.split("\t")[1]) for k in columns],
+                                        dtype=pl.Int32).repeat_by(n).explode())
+                .drop("variable")
             )  # fmt: skip
         return index
 

@@ -140,3 +140,23 @@ def test_a_factor_confounded_with_another_is_left_out_with_a_note() -> None:
     # the product effect is the same as with target alone
     alone = fit_mixed(curves, reference="R", adjust=["target"])
     assert fit.ratios["estimate"][0] == pytest.approx(alone.ratios["estimate"][0], rel=1e-9)
+
+
+def test_fit_warnings_become_short_sentences_and_their_text_goes_to_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No lot or day variance at all: statsmodels warns (boundary, retries, Hessian); the
+    notes carry fixed sentences, never the library's text; the log keeps that text."""
+    curves = _crossed(2, 4, 3, 2, (0.0, 0.0, 0.1))
+    with caplog.at_level("WARNING", logger="killcurve"):
+        fit = fit_mixed(curves, reference="R")
+    assert fit.notes == [
+        "the optimiser needed retries to converge",
+        "a variance component is estimated at zero (boundary fit)",
+        "the Hessian is not positive definite: standard errors are approximate",
+    ]
+    logged = caplog.text
+    assert (
+        "Retrying MixedLM optimization with" in logged and "Gradient optimization failed" in logged
+    )
+    assert not any("|grad|" in n or "Retrying" in n for n in fit.notes)

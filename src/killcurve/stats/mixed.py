@@ -47,6 +47,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from killcurve.errors import KillcurveInputError
+from killcurve.stats.diagnostics import fit_notes
 
 DfMethod = Literal["between_lot", "normal"]
 
@@ -195,8 +196,8 @@ def fit_mixed(
                 f"mixed model: the REML fit failed numerically ({err}); the curves cannot "
                 "separate the product effect from the lot and batch effects."
             ) from None
-    notes += sorted({str(w.message).split("\n")[0] for w in caught})
     formula = f"{RESPONSES[response]} ~ {' + '.join(terms)}; random: {random}; MixedLM, REML"
+    notes += fit_notes(caught, formula)
     beta, cov = fit.fe_params, fit.cov_params().loc[fit.fe_params.index, fit.fe_params.index]
     if list(beta.index) != info.column_names:  # the formula engine named the columns otherwise
         raise RuntimeError(f"fixed effects {list(beta.index)} != design {info.column_names}")

@@ -28,6 +28,8 @@ import polars as pl
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from killcurve.stats.diagnostics import fit_notes
+
 #: Columns of ``stage_trend.csv``.
 TREND_COLUMNS = (
     "product",
@@ -57,7 +59,7 @@ def _fit(frame: pl.DataFrame, level: float) -> dict[str, object]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fit = smf.mixedlm("log_et50 ~ stage_score", data, groups=data["lot"]).fit(reml=True)
-        notes += sorted({str(w.message).split("\n")[0] for w in caught})
+        notes += fit_notes(caught, formula)
         q = stats.norm.ppf(0.5 + level / 2)
         method = "mixedlm_lot"
     else:

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import stats
 
 from killcurve.errors import KillcurveInputError
+from killcurve.stats.logscale import exp_ratio
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,17 @@ class CombinedEstimate:
     @property
     def estimate(self) -> float:
         """Combined ratio, exp(M̄)."""
-        return math.exp(self.log_estimate)
+        return exp_ratio(self.log_estimate)
 
     @property
     def lower(self) -> float:
         """Lower confidence limit of the ratio."""
-        return math.exp(self.log_lower)
+        return exp_ratio(self.log_lower)
 
     @property
     def upper(self) -> float:
         """Upper confidence limit of the ratio."""
-        return math.exp(self.log_upper)
+        return exp_ratio(self.log_upper)
 
 
 def weights_from_intervals(

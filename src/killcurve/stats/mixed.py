@@ -48,6 +48,7 @@ from scipy import stats
 
 from killcurve.errors import KillcurveInputError
 from killcurve.stats.diagnostics import fit_notes
+from killcurve.stats.logscale import exp_ratio
 
 DfMethod = Literal["between_lot", "normal"]
 
@@ -278,9 +279,9 @@ def _ratios(
                 {
                     "product": product,
                     "stage": stage,
-                    "estimate": math.exp(est),
-                    "lower": math.exp(est - q * se),
-                    "upper": math.exp(est + q * se),
+                    "estimate": exp_ratio(est),
+                    "lower": exp_ratio(est - q * se),
+                    "upper": exp_ratio(est + q * se),
                     "p_value": float(p),
                     "df": float(dof) if dof else None,
                 }

@@ -96,6 +96,7 @@ from killcurve.fit.engine import FitResult
 from killcurve.fit.inference import covariance
 from killcurve.fit.shared import fit_global
 from killcurve.fit.weighting import point_scales
+from killcurve.stats.logscale import exp_ratio
 from killcurve.stats.pla import fieller_interval
 
 Array = np.ndarray
@@ -263,7 +264,7 @@ def _parallelism(
     if h_t / h_r > 0:
         se = math.sqrt(v_t / h_t**2 + v_r / h_r**2)
         log_ratio = math.log(h_t / h_r)
-        ci = (math.exp(log_ratio - t * se), math.exp(log_ratio + t * se))
+        ci = (exp_ratio(log_ratio - t * se), exp_ratio(log_ratio + t * se))
         rows.append(("hill_ratio", h_t / h_r, *ci, lo_m, hi_m))
     else:  # opposite directions: no ratio interval, never equivalent
         rows.append(("hill_ratio", h_t / h_r, None, None, lo_m, hi_m))
@@ -304,13 +305,13 @@ def _potency_rows(
     delta = _row(
         "potency_ratio",
         "parallel_line_delta",
-        estimate=math.exp(d),
-        lower=math.exp(d - t * se),
-        upper=math.exp(d + t * se),
+        estimate=exp_ratio(d),
+        lower=exp_ratio(d - t * se),
+        upper=exp_ratio(d + t * se),
         p_value=p_delta,
         notes=f"{k}; ln ratio {d:.4g} ± t({df:g})·{se:.3g}",
     )
-    a, b = math.exp(lt), math.exp(lr)
+    a, b = exp_ratio(lt), exp_ratio(lr)
     var_a, var_b, cov_ab = a * a * v_tt, b * b * v_rr, a * b * v_tr
     lo, hi, g = fieller_interval(a, b, var_a, var_b, cov_ab, t)
     se_diff = math.sqrt(var_a + var_b - 2.0 * cov_ab)
@@ -349,9 +350,9 @@ def _separate_rows(
         _row(
             "et50_ratio_separate",
             "separate_fits_delta",
-            estimate=math.exp(d),
-            lower=math.exp(d - t * se),
-            upper=math.exp(d + t * se),
+            estimate=exp_ratio(d),
+            lower=exp_ratio(d - t * se),
+            upper=exp_ratio(d + t * se),
             p_value=float(2.0 * stats.t.sf(abs(d) / se, df)) if se > 0 else None,
             notes="curves not parallel: ratio of separately fitted et50, not a potency ratio",
         )

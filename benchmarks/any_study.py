@@ -53,14 +53,16 @@ def main() -> int:
         default="0/1",
         help="k/m: run only the studies whose index is k modulo m (m processes side by side)",
     )
+    parser.add_argument("--only", default="", help="comma-separated study indices to run")
     args = parser.parse_args()
+    only = {int(i) for i in args.only.split(",") if i}
     args.out.mkdir(parents=True, exist_ok=True)
     counts = {"ok": 0, "input_error": 0, "crash": 0, "failed": 0}
     failures = []
     start = time.monotonic()
     shard, shards = (int(v) for v in args.shard.split("/"))
     for i, design in enumerate(draw(args.n, args.seed)):
-        if i % shards != shard:
+        if i % shards != shard or (only and i not in only):
             continue
         study = args.out / f"study_{i:03d}"
         shutil.rmtree(study, ignore_errors=True)

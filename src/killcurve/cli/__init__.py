@@ -1,0 +1,2 @@
+"""Command lines: ``killcurve`` (``main``) with its subcommands ``timecourse`` and
+``new-batch`` (``scaffold``)."""

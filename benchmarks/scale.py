@@ -197,7 +197,7 @@ def bench(plates: int, workdir: Path, snakemake: list[str], repeat: int = 3) -> 
     if study.exists():
         shutil.rmtree(study)
     subprocess.run(
-        [sys.executable, "-c", "import sys; from killcurve.cli.main import main; sys.exit(main())",
+        [sys.executable, "-c", "import sys; from killcurve.cli import main; sys.exit(main())",
          "simulate", "--plates", str(plates), str(study)],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip

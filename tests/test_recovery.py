@@ -104,7 +104,7 @@ def _store_killed_at(entry: Path, key: str, value: str, step: int) -> bool:
     import os
     import signal
 
-    from killcurve import memo
+    from killcurve.common import memo
 
     pid = os.fork()
     if pid == 0:  # the child: count the operations, die at the chosen one

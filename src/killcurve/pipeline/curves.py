@@ -1,24 +1,17 @@
-"""Rule functions of the curve stage: outlier marks, fitted curves and per-target tables.
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+"""Rule functions of the curve stage: outlier marks, fitted curves and per-target tables."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from killcurve.pipeline.step import _partial, write_csv, write_parquet
 from killcurve.study.axis import Axis, fixed_et
 from killcurve.study.naming import target_slug
-
-if TYPE_CHECKING:
-    pass
 
 
 def _with_outliers(

@@ -1,8 +1,4 @@
-"""Rule functions drawing the dossier figures (stages, forest, viability, thaw) and numbering them.
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+"""Rule functions drawing the dossier figures (stages, forest, viability, thaw), numbered."""
 
 from __future__ import annotations
 
@@ -10,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -20,9 +16,6 @@ from killcurve.pipeline.step import _read_optional, _read_result
 from killcurve.pipeline.target_figures import _save
 from killcurve.study.axis import Axis, read_curves
 from killcurve.study.naming import target_slug
-
-if TYPE_CHECKING:
-    pass
 
 
 def dossier_tables(curves: Path | None, tables: dict[str, Path | None]) -> Any:

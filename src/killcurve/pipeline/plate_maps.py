@@ -1,8 +1,4 @@
-"""Rule functions drawing the plate maps, per chunk and for the whole study.
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+"""Rule functions drawing the plate maps, per chunk and for the whole study."""
 
 from __future__ import annotations
 
@@ -10,14 +6,11 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from killcurve.pipeline.step import _atomic, _partial
-
-if TYPE_CHECKING:
-    pass
 
 
 def _draw_maps(

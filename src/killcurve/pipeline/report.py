@@ -1,8 +1,4 @@
-"""Rule functions of the last stage: the HTML report, the figure pack, the workbook, provenance.
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+"""Rule functions of the last stage: the HTML report, the figure pack, the workbook, provenance."""
 
 from __future__ import annotations
 

@@ -1,23 +1,16 @@
-"""Rule functions of the study statistics: comparisons, stage trend, thaw retention, viability.
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+"""Rule functions of the study statistics: comparisons, stage trend, thaw retention, viability."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from killcurve.pipeline.curves import read_points
 from killcurve.pipeline.step import write_csv
 from killcurve.study.axis import read_curves
-
-if TYPE_CHECKING:
-    pass
 
 
 def compare(

@@ -1,9 +1,5 @@
 """What every rule function shares: atomic writes, the QC limits from the config, optional
-inputs, and :func:`run`, which turns bad input into a message and exit status 1.
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+inputs, and :func:`run`, which turns bad input into a message and exit status 1."""
 
 from __future__ import annotations
 
@@ -12,15 +8,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from killcurve.errors import KillcurveInputError
 from killcurve.study.axis import Axis
-
-if TYPE_CHECKING:
-    pass
 
 
 def _partial(path: Path) -> Path:

@@ -1,8 +1,4 @@
-"""Rule functions drawing each target's curve and residual figures (memoised per target).
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+"""Rule functions drawing each target's curve and residual figures (memoised per target)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,11 @@
-"""Rule functions of the wells stage: plates to chunk tables (% lysis, plate QC), then merged.
-
-Part of the rule functions (:mod:`killcurve.pipeline.steps` lists them all); each takes
-paths and plain values, and writes its outputs atomically.
-"""
+"""Rule functions of the wells stage: plates to chunk tables (% lysis, plate QC), then merged."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -17,9 +13,6 @@ from killcurve.io.exclusions import read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet
 from killcurve.pipeline.curves import _with_outliers
 from killcurve.pipeline.step import _atomic, _thresholds, write_csv, write_parquet
-
-if TYPE_CHECKING:
-    pass
 
 
 def collect_wells(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from killcurve import steps
 from killcurve.config import config_errors, load_config
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import resolve_in_study
-from killcurve.recovery import clear_results
+from killcurve.pipeline import steps
+from killcurve.pipeline.recovery import clear_results
 
 
 def run_stages(study: Path) -> None:

@@ -23,14 +23,14 @@ import yaml
 from scipy import stats
 from scipy.optimize import least_squares
 
-from killcurve import steps
-from killcurve.axis import Axis, fixed_et
 from killcurve.errors import KillcurveInputError
 from killcurve.figures.curves import by_product
 from killcurve.fit.curve_table import curve_id_expr
 from killcurve.io.layout import check_layout
 from killcurve.io.readers.tidy_csv import read_table
+from killcurve.pipeline import steps
 from killcurve.stats.mixed import fit_mixed
+from killcurve.study.axis import Axis, fixed_et
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "examples" / "adcc_wieckowski2020"

@@ -90,7 +90,7 @@ def test_written_plates_give_back_the_true_lysis(
     tmp_path: Path, readout: str, wells: int, axis: str
 ) -> None:
     """The generator's files, read by the pipeline, give the % lysis it put in (noise ~0)."""
-    from killcurve import steps
+    from killcurve.pipeline import steps
 
     from .studies.design import Shape, TargetDesign
     from .studies.write import true_lysis, write_study

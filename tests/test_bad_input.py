@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 
 from killcurve.errors import KillcurveInputError
-from killcurve.exports import grid_csv
 from killcurve.io.readers import read_export
+from killcurve.simulate.exports import grid_csv
 
 from .stages import run_stages
 

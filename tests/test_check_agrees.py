@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from killcurve.cli import main
+from killcurve.cli.main import main
 from killcurve.config import config_errors, load_config, samplesheet_errors
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet, resolve_in_study
-from killcurve.steps import viability
-from killcurve.study import check_study
+from killcurve.pipeline.check import check_study
+from killcurve.pipeline.steps import viability
 
 from .conftest import REPO
 from .stages import run_stages
@@ -214,7 +214,7 @@ def one_plate_viability(viability_study: Path) -> Path:
 
 def _viability_message(study: Path) -> str:
     """The message the run stops with in the viability arm: the config, then the rule
-    ``assess_viability`` (:func:`killcurve.steps.viability`, which reads the sheet as the
+    ``assess_viability`` (:func:`killcurve.pipeline.steps.viability`, which reads the sheet as the
     workflow's start-up does)."""
     config = load_config(study / "config/config.yaml")
     with pytest.raises(KillcurveInputError) as caught:

@@ -124,7 +124,7 @@ def test_the_new_batch_configs_commented_options_are_valid_keys() -> None:
     """Uncommented, the optional keys `killcurve new-batch` suggests pass the schema."""
     import re
 
-    from killcurve.scaffold import CONFIG
+    from killcurve.cli.scaffold import CONFIG
 
     lines = []
     for line in CONFIG.splitlines():

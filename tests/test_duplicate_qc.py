@@ -9,7 +9,7 @@ import polars as pl
 from killcurve.assay.lysis import compute_lysis
 from killcurve.assay.qc import duplicate_plates, exclude_failed_plates, plate_qc
 from killcurve.io.samplesheet import read_samplesheet
-from killcurve.wells import load_wells
+from killcurve.study.wells import load_wells
 
 PRAME = Path(__file__).resolve().parents[1] / "examples" / "luminescence_prame_nut"
 

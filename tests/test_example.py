@@ -1,6 +1,6 @@
 """The bundled example: made by the simulator, and its truth recovered by the pipeline.
 
-Truth is in ``config/truth*.tsv`` (see :mod:`killcurve.simulate`). Curve-level
+Truth is in ``config/truth*.tsv`` (see :mod:`killcurve.simulate.study`). Curve-level
 intervals are checked on the count of misses: with 95 % intervals the misses of
 n independent curves are Binomial(n, 0.05), and the test allows up to its
 99.9 % quantile (10 of 66), so a correct pipeline fails it once in a thousand
@@ -25,8 +25,9 @@ from killcurve.fit.curve_table import curve_id_expr
 from killcurve.fit.curves import fit_curves
 from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import read_samplesheet
-from killcurve.simulate import Design, write_study
-from killcurve.wells import load_wells
+from killcurve.simulate.design import Design
+from killcurve.simulate.study import write_study
+from killcurve.study.wells import load_wells
 
 REPO = Path(__file__).resolve().parents[1]
 #: Comparison methods whose interval includes the lot-to-lot (and day-to-day) variance.

@@ -12,7 +12,7 @@ from killcurve.errors import KillcurveInputError
 from killcurve.fit.curves import fit_curves
 from killcurve.io.exclusions import apply_exclusions, read_exclusions
 from killcurve.io.samplesheet import read_samplesheet
-from killcurve.wells import load_wells
+from killcurve.study.wells import load_wells
 from tests.conftest import SMALL_STUDY
 
 MANUAL_CURVE = "NEUK203-13|203-L02|SHP-77|bulk|fresh|B1"  # P06 rows A–C

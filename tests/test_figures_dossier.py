@@ -390,7 +390,7 @@ def test_forest_without_any_estimate_says_so_instead_of_failing(tmp_path: Path) 
 
 
 def test_optional_tables_reads_a_rules_inputs_absent_or_empty_as_none() -> None:
-    from killcurve.steps import DOSSIER_TABLES, optional_tables
+    from killcurve.pipeline.steps import DOSSIER_TABLES, optional_tables
 
     inputs = {"comparisons": "a.csv", "trend": ["t.csv"], "retention": []}
     tables = optional_tables(inputs)

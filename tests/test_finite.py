@@ -8,10 +8,10 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from killcurve import steps
+from killcurve.pipeline import steps
 from killcurve.report.finite import finite_frame
 from killcurve.report.html import table_html
-from killcurve.report.summary import num
+from killcurve.report.numbers import num
 from killcurve.report.tables import sig, write_workbook
 
 INF, NAN = float("inf"), float("nan")

@@ -9,7 +9,7 @@ import pytest
 
 from killcurve.assay.lysis import compute_lysis
 from killcurve.errors import KillcurveInputError
-from killcurve.wells import plate_wells
+from killcurve.study.wells import plate_wells
 
 LAYOUT = """\
 [expt]

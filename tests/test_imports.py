@@ -28,7 +28,7 @@ def loaded_after(statement: str) -> set[str]:
     ("statement", "allowed"),
     [
         # merging chunks (collect_wells) and drawing plate maps
-        ("import killcurve.chunks, killcurve.steps", set()),
+        ("import killcurve.study.chunks, killcurve.pipeline.steps", set()),
         ("import killcurve.assay.qc, killcurve.figures.plate_map", set()),
         # reading fitted curves: figures, report, workbook, thaw retention
         ("import killcurve.fit.curve_table", set()),

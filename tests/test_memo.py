@@ -8,9 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from killcurve import steps
+from killcurve.common.memo import memo_key, memoised
 from killcurve.errors import KillcurveInputError
-from killcurve.memo import memo_key, memoised
+from killcurve.pipeline import steps
+from killcurve.pipeline.target_figures import _screen_copy
+from killcurve.study.axis import read_curves
 
 
 def test_memoised_makes_once_then_copies_until_the_key_changes(tmp_path: Path) -> None:
@@ -121,7 +123,7 @@ def test_figure_jobs_leave_the_report_its_screen_copies(
         assert copy.read_bytes() == screen_png(out[name])
         assert Image.open(copy).width == MAX_WIDTH_PX < Image.open(out[name]).width
     monkeypatch.setattr("killcurve.report.html.screen_png", lambda *_: pytest.fail("decoded"))
-    assert steps._screen_copy(out["c_png"], cache) == copies["c_png"]
+    assert _screen_copy(out["c_png"], cache) == copies["c_png"]
 
 
 def test_screen_copies_of_opaque_figures_are_scaled_as_rgb() -> None:
@@ -242,8 +244,8 @@ def test_comparison_groups_are_recomputed_only_where_their_data_changed(
 ) -> None:
     """comparisons.csv through the cache is the workflow's, byte for byte; after one target's
     curves change, only that target's groups are computed again."""
+    from killcurve.common.memo import memo_json, memo_key
     from killcurve.config import load_config
-    from killcurve.memo import memo_json, memo_key
     from killcurve.stats.compare import compare_products
 
     config = load_config(small_run / "config/config.yaml")
@@ -265,7 +267,7 @@ def test_comparison_groups_are_recomputed_only_where_their_data_changed(
 
         return memo_json(tmp_path / "memo" / str(abs(hash(name))), memo_key(parts), counted)
 
-    fits, axis = steps.read_curves(tables / "curves.parquet")
+    fits, axis = read_curves(tables / "curves.parquet")
     points = steps.read_points(tables / "wells.parquet", axis)
     first = compare_products(fits, config["comparisons"], points, memo=memo)
     n_groups = len(computed)
@@ -292,7 +294,7 @@ def test_figure_keys_follow_the_users_matplotlibrc(tmp_path: Path) -> None:
         if rc is not None:
             (tmp_path / "matplotlibrc").write_text(rc)
             env["MATPLOTLIBRC"] = str(tmp_path / "matplotlibrc")
-        probe = "from killcurve.memo import style_digest; print(style_digest())"
+        probe = "from killcurve.common.memo import style_digest; print(style_digest())"
         return subprocess.run(
             [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
         ).stdout.strip()

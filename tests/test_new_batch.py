@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from killcurve.cli import main
-from killcurve.scaffold import new_batch
+from killcurve.cli.main import main
+from killcurve.cli.scaffold import new_batch
 
 from .conftest import run_study
 
@@ -100,7 +100,7 @@ def test_new_batch_with_two_real_exports_runs_end_to_end(
 def test_cli_check_reports_problems(tmp_path: Path) -> None:
     new_batch(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "killcurve.cli", "check", str(tmp_path)],
+        [sys.executable, "-m", "killcurve.cli.main", "check", str(tmp_path)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 1

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from killcurve import steps
 from killcurve.figures.plate_map import PlateMapCanvas, colour_ticks, plate_map_data
+from killcurve.pipeline import steps
+from killcurve.pipeline.plate_maps import _draw_maps, _map_reasons
 
 from .conftest import REPO
 
@@ -216,10 +217,10 @@ def test_maps_cross_out_rout_outliers_marked_after_the_merge(duplicated_study) -
         out / "wells.parquet", out / "plate_qc.csv", out / "plates", out / "plate_maps.pdf",
         dpi=30, chunk_wells=chunks,
     )  # fmt: skip
-    final = dict(steps._map_reasons(pl.read_csv(out / "plate_qc.csv", infer_schema_length=None)))
+    final = dict(_map_reasons(pl.read_csv(out / "plate_qc.csv", infer_schema_length=None)))
     fresh = out / "fresh"
     fresh.mkdir()
-    steps._draw_maps(wells, list(final.items()), fresh, 30)
+    _draw_maps(wells, list(final.items()), fresh, 30)
     for row in rows:
         plate_id = row["plate_id"]
         png = (out / "plates" / f"{plate_id}.png").read_bytes()
@@ -241,8 +242,8 @@ def test_joined_maps_store_shared_resources_once(tmp_path: Path) -> None:
     wells = pl.concat(
         [plate(p, [5.0 + i, 7.0, 1.0, 11.0], [False] * 4) for i, (p, _) in enumerate(reasons)]
     )
-    joined = steps._draw_maps(wells, reasons, tmp_path, 30)
-    singles = [steps._draw_maps(wells.filter(pl.col("plate_id") == p), [(p, w)], tmp_path, 30)
+    joined = _draw_maps(wells, reasons, tmp_path, 30)
+    singles = [_draw_maps(wells.filter(pl.col("plate_id") == p), [(p, w)], tmp_path, 30)
                for p, w in reasons]  # fmt: skip
     document = pikepdf.open(io.BytesIO(joined))
     fonts = [{n: f.objgen for n, f in page.Resources.Font.items()} for page in document.pages]

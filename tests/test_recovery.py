@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from killcurve.recovery import recover_interrupted_run
+from killcurve.pipeline.recovery import recover_interrupted_run
 
 
 def write(path: Path, text: str = "x") -> Path:
@@ -54,7 +54,7 @@ def test_a_killed_run_leaves_nothing_of_its_own(tmp_path: Path) -> None:
     write(study / "results/chunks/.002.plates.partial/.P52.png.partial.png")
     write(study / "results/.cache/layouts/06d94887.partial/key")
     write(study / "results/.cache/fonts/02371ace.ttf.4242.partial")
-    # a memo entry being built and one renamed aside (killcurve.memo._store)
+    # a memo entry being built and one renamed aside (killcurve.common.memo._store)
     write(study / "results/.cache/target_figures/K562.4242.partial/curves.pdf")
     write(study / "results/.cache/target_figures/K562.4242.old.partial/key")
     # an output written into the cache (the report's screen copies)
@@ -104,7 +104,7 @@ def _store_killed_at(entry: Path, key: str, value: str, step: int) -> bool:
     import os
     import signal
 
-    from killcurve import memo
+    from killcurve.common import memo
 
     pid = os.fork()
     if pid == 0:  # the child: count the operations, die at the chosen one
@@ -132,7 +132,7 @@ def test_a_memo_store_killed_at_any_step_leaves_the_entry_whole_or_absent(tmp_pa
     """An entry holding "old" is replaced with "new". Killed before any of the store's
     renames and removals, the entry holds one whole value with its own key, or is absent;
     what the store left ends in ``.partial`` and recovery removes it."""
-    from killcurve.memo import memo_json
+    from killcurve.common.memo import memo_json
 
     seen = set()
     for step in range(1, 40):
@@ -173,8 +173,8 @@ def test_plate_map_pages_are_drawn_inside_the_jobs_temporary_folder(
 
     import polars as pl
 
-    from killcurve import steps
     from killcurve.figures import pdf_pages
+    from killcurve.pipeline import steps
 
     from .test_plate_map import plate
 

@@ -50,7 +50,7 @@ def test_report_of_a_study_above_the_limit_embeds_the_plates_needing_attention(
     """The example's 22 plates all pass QC; P13 (an overflow well) and P15 (a manual
     exclusion) hold excluded wells. With the limit at 1 only P13's map is embedded; every
     other map is a link that resolves to its PNG from the report's folder."""
-    from killcurve import steps
+    from killcurve.pipeline import steps
 
     results = example_run / "results"
     wells = pl.read_parquet(results / "tables/wells.parquet")

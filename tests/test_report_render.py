@@ -76,7 +76,7 @@ def test_report_renders_in_headless_chromium(example_run: Path, tmp_path: Path) 
 
 def test_answers_quote_the_tables(example_run: Path) -> None:
     """The answer on each specific target quotes its comparisons.csv row, rounded."""
-    from killcurve.report.summary import num
+    from killcurve.report.numbers import num
     from killcurve.stats.ratios import forest_rows
 
     page = html.unescape((example_run / "results/report.html").read_text())

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from killcurve import steps
 from killcurve.config import load_config
+from killcurve.pipeline import steps
 
 from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, run_study
 

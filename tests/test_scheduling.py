@@ -1,11 +1,11 @@
-"""The local-run scheduler settings (killcurve.scheduling); the workflow test
+"""The local-run scheduler settings (killcurve.pipeline.scheduling); the workflow test
 (tests/test_workflow.py) checks the same on Snakemake's real scheduler."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from killcurve.scheduling import tune_local_scheduler
+from killcurve.pipeline.scheduling import tune_local_scheduler
 
 
 def workflow(local: bool, limit: tuple[int, float] | None, scheduler: str) -> SimpleNamespace:

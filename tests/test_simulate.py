@@ -11,20 +11,19 @@ import polars as pl
 import pytest
 
 from killcurve.assay.lysis import compute_lysis
-from killcurve.cli import main
-from killcurve.exports import COUNTER_WRITERS, Count
+from killcurve.cli.main import main
 from killcurve.io.counters import read_counter
 from killcurve.io.samplesheet import read_samplesheet
-from killcurve.simulate import (
+from killcurve.simulate.design import (
     Design,
     comparison_truth,
     plate_plan,
     scaled_design,
     true_lysis,
-    viability_counts,
-    write_study,
 )
-from killcurve.wells import load_wells
+from killcurve.simulate.exports import COUNTER_WRITERS, Count
+from killcurve.simulate.study import viability_counts, write_study
+from killcurve.study.wells import load_wells
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from killcurve.errors import KillcurveInputError
 from killcurve.io.readers import read_export
 from killcurve.io.readers.tidy_csv import is_tidy_mapping, read_mapping, tidy_plate_wells
 from killcurve.io.samplesheet import read_samplesheet
-from killcurve.wells import load_wells
+from killcurve.study.wells import load_wells
 from tests.conftest import REPO, SNAKEMAKE
 
 PRAME = REPO / "examples" / "luminescence_prame_nut"

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from killcurve.assay import timecourse as tc
-from killcurve.cli import main
+from killcurve.cli.main import main
+from killcurve.cli.timecourse import run_timecourse
 from killcurve.errors import KillcurveInputError
 from killcurve.figures.timecourse import plot_timecourse
 from killcurve.io.rtca import annotate_layout, read_rtca
-from killcurve.timecourse_cli import run_timecourse
 
 from .conftest import REPO
 from .test_rtca import MAPPING, P1, P2, write_rtca

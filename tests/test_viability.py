@@ -9,7 +9,7 @@ import pytest
 
 from killcurve.errors import KillcurveInputError
 from killcurve.io.counters import read_counter
-from killcurve.viability import lot_viability, product_viability, replicate_recovery
+from killcurve.viability.lots import lot_viability, product_viability, replicate_recovery
 
 NEW, OLD = "NEUK203-13", "NEUK200-13"
 

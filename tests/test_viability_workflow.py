@@ -16,8 +16,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from killcurve.errors import KillcurveInputError
-from killcurve.steps import viability
-from killcurve.viability_table import load_viability_counts
+from killcurve.pipeline.steps import viability
+from killcurve.viability.counts import load_viability_counts
 
 from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, only_status_files, run_study
 
@@ -302,6 +302,6 @@ def test_config_key_defaults_null_limits_and_typos() -> None:
 def test_counter_format_names_match_the_readers() -> None:
     """The sheet check's list of formats (kept import-light) is the readers' own."""
     from killcurve.io.counters import READERS
-    from killcurve.viability_table import COUNTER_FORMATS
+    from killcurve.viability.counts import COUNTER_FORMATS
 
     assert tuple(READERS) == COUNTER_FORMATS

@@ -125,8 +125,8 @@ def test_second_study_with_directory_flag(edited_run: Path) -> None:
 def test_a_local_run_leaves_only_snakemakes_default_scheduling_behind(
     small_study: Path, extra: tuple[str, ...], changed: list[str]
 ) -> None:
-    """killcurve.scheduling on Snakemake's real scheduler (the attributes it sets exist in the
-    pinned version); settings the user gives are kept. The chunk tables are enough to start
+    """killcurve.pipeline.scheduling on Snakemake's real scheduler (the attributes it sets exist
+    in the pinned version); settings the user gives are kept. The chunk tables are enough to start
     the scheduler."""
     done = subprocess.run(
         [*SNAKEMAKE, "--directory", str(small_study), "--verbose", *extra,

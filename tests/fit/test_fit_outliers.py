@@ -81,7 +81,7 @@ def test_clean_curves_give_no_outliers() -> None:
 
 
 def test_the_collect_step_marks_outliers_only_when_configured() -> None:
-    from killcurve.steps import _with_outliers
+    from killcurve.pipeline.curves import _with_outliers
 
     wells = _noisy_wells()
     assert _with_outliers(wells, {"model": "4pl"}).equals(wells)
@@ -94,7 +94,7 @@ def test_on_a_concentration_axis_rout_tests_each_curve_on_its_concentrations() -
     """Found by the whole-study generator: ROUT read x from et_ratio, which on a
     concentration axis is the one fixed E:T of the curve, and stopped the run with
     'no titration'. The same wells titrated by concentration give the same call."""
-    from killcurve.steps import _with_outliers
+    from killcurve.pipeline.curves import _with_outliers
 
     wells = _noisy_wells().with_columns(
         pl.col("et_ratio").alias("concentration"), pl.lit(5.0).alias("et_ratio")
@@ -198,7 +198,7 @@ def test_the_methods_state_the_outlier_rule_and_what_it_marked() -> None:
 
 
 def test_the_report_counts_the_wells_rout_marked(tmp_path: Path) -> None:
-    from killcurve.steps import _n_outliers
+    from killcurve.pipeline.report import _n_outliers
 
     marked = mark_outliers(_noisy_wells(), FitOptions()).with_columns(
         pl.when(pl.col("well") == "L113")

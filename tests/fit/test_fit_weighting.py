@@ -154,8 +154,8 @@ def test_weighted_potency_ratio_equals_a_direct_weighted_constrained_fit() -> No
 def test_the_workflow_steps_weigh_the_potency_fits_as_the_curves(tmp_path: Path) -> None:
     """steps.fit with fit.weighting: signal writes weighting = signal into the curves, and
     steps.compare then fits the potency models with the same weights."""
-    from killcurve import steps
     from killcurve.fit.weighting import with_fit_weights
+    from killcurve.pipeline import steps
     from killcurve.stats.potency import ParallelismMargins, relative_potency
 
     wells = _release_wells(4, cv=0.08, seed=12).with_columns(

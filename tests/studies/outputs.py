@@ -73,7 +73,7 @@ def missing_outputs(study: Path, viability: bool) -> list[str]:
     """Declared outputs absent after a successful run, with every target's figures."""
     expected = list(DECLARED) + (list(VIABILITY) if viability else [])
     curves = pl.read_parquet(study / "results/tables/curves.parquet")
-    from killcurve.naming import target_slug
+    from killcurve.study.naming import target_slug
 
     for target in curves["target"].unique().to_list():
         expected += [
@@ -85,8 +85,8 @@ def missing_outputs(study: Path, viability: bool) -> list[str]:
     # stage and thaw figures where the fitted curves allow them (the workflow's own rule)
     import yaml
 
-    from killcurve.axis import read_curves
     from killcurve.report.summary import Settings, available_figures
+    from killcurve.study.axis import read_curves
 
     config = yaml.safe_load((study / "config/config.yaml").read_text())
     made = available_figures(read_curves(study / "results/tables/curves.parquet")[0],

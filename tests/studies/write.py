@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from killcurve.exports import ANALYSED_ML, COUNTER_WRITERS, SUFFIX, WRITERS, Count
 from killcurve.plate import row_letter
+from killcurve.simulate.exports import ANALYSED_ML, COUNTER_WRITERS, SUFFIX, WRITERS, Count
 
 from .design import READOUT_CONTROLS, Shape, StudyDesign
 

@@ -6,11 +6,11 @@ import killcurve
 from killcurve.config import samplesheet_errors
 from killcurve.errors import KillcurveInputError
 from killcurve.io.samplesheet import check_files, read_samplesheet
-from killcurve.memo import CACHE
+from killcurve.common.memo import CACHE
 from killcurve.pipeline.run_status import settle_startup_failure
-from killcurve.recovery import recover_interrupted_run
+from killcurve.pipeline.recovery import recover_interrupted_run
 from killcurve.report.provenance import git_commit
-from killcurve.naming import target_slug
+from killcurve.study.naming import target_slug
 from killcurve.report.summary import Settings, available_figures
 
 STUDY_DIR = Path(".").resolve()
@@ -54,7 +54,7 @@ def curve_figures(wildcards):
     ]
 
 
-# Outputs of jobs whose data did not change are reused from here (killcurve.memo);
+# Outputs of jobs whose data did not change are reused from here (killcurve.common.memo);
 # safe to delete.
 MEMO_CACHE = str(CACHE)
 
@@ -79,7 +79,7 @@ VIABILITY_PRODUCTS = (
 
 def dossier_figures(wildcards):
     """The dossier figures this study makes, known once the curves are fitted."""
-    from killcurve.axis import read_curves  # light: polars only, unlike killcurve.steps
+    from killcurve.study.axis import read_curves  # light: polars only, unlike pipeline.steps
 
     curves, _ = read_curves(checkpoints.fit_curves.get().output.parquet)
     made = available_figures(curves, Settings.from_config(DOSSIER_SETTINGS))

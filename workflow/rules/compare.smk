@@ -23,7 +23,7 @@ rule study_statistics:
         comparisons=config["comparisons"],
         stages=config["stages"],
         thaw=config["thaw"],
-        # Rows of comparison groups whose curves and wells did not change (killcurve.memo).
+        # Rows of comparison groups whose curves and wells did not change (killcurve.common.memo).
         cache=MEMO_CACHE,
     script:
         "../scripts/study_statistics.py"

@@ -47,7 +47,7 @@ rule plot_target_figures:
         code=CODE_VERSION,
         order=[c["test"] for c in config["comparisons"]]
         + [c["reference"] for c in config["comparisons"]],
-        # Figures of a target whose data did not change are copied from here (killcurve.memo).
+        # Figures of a target whose data did not change are copied from here (killcurve.common.memo).
         cache=MEMO_CACHE,
     script:
         "../scripts/plot_target_figures.py"

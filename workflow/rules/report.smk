@@ -76,7 +76,7 @@ rule render_report:
         captions=config.get("captions", ""),
         settings=DOSSIER_SETTINGS,
         outliers=config["fit"]["outliers"],
-        # Screen-size copies of the figures, remade when a figure changes (killcurve.memo).
+        # Screen-size copies of the figures, remade when a figure changes (killcurve.common.memo).
         cache=MEMO_CACHE,
     script:
         "../scripts/render_report.py"
@@ -107,7 +107,7 @@ rule build_figure_pack:
         study=config["study"],
         captions=config.get("captions", ""),
         settings=DOSSIER_SETTINGS,
-        # caption pages drawn from the same lines as last time (killcurve.memo)
+        # caption pages drawn from the same lines as last time (killcurve.common.memo)
         cache=MEMO_CACHE,
     script:
         "../scripts/build_figure_pack.py"

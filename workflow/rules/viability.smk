@@ -1,7 +1,7 @@
 # Viability and recovery after thaw (config key `viability`; no rule when it is absent).
 # The counter files are read from the viability samplesheet when the workflow is parsed, so
 # they are inputs of the rule: editing a counter file reruns it.
-from killcurve.viability_table import read_viability_sheet
+from killcurve.viability.counts import read_viability_sheet
 
 VIABILITY_TABLES = []
 # The viability samplesheet and the counter files it names (for provenance.json).

@@ -1,5 +1,5 @@
 # Plates are read in chunks of consecutive samplesheet rows: a chunk job reads its plates,
-# applies their manual exclusions, computes % lysis and plate QC (killcurve.chunks), so that
+# applies their manual exclusions, computes % lysis and plate QC (killcurve.study.chunks), so that
 # one changed plate file re-reads one chunk; collect_wells merges the chunks' tables.
 import os
 
@@ -38,7 +38,7 @@ rule collect_chunk:
         # The chunk's samplesheet rows: editing a row reruns its chunk only.
         plates=lambda w: CHUNKS[w.chunk],
         qc=config["qc"],
-        # Parsed layouts whose files did not change are reused from here (killcurve.memo).
+        # Parsed layouts whose files did not change are reused from here (killcurve.common.memo).
         cache=MEMO_CACHE,
     script:
         "../scripts/collect_chunk.py"

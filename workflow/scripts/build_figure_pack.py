@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import figure_pack, optional_tables, run
+from killcurve.pipeline.steps import figure_pack, optional_tables, run
 
 run(
     figure_pack,

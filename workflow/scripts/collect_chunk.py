@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import collect_chunk, run
+from killcurve.pipeline.steps import collect_chunk, run
 
 run(
     collect_chunk,

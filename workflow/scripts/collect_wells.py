@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import merge_wells, run
+from killcurve.pipeline.steps import merge_wells, run
 
 run(
     merge_wells,

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import fit, run
+from killcurve.pipeline.steps import fit, run
 
 run(
     fit,

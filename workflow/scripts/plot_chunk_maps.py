@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import plot_chunk_maps, run
+from killcurve.pipeline.steps import plot_chunk_maps, run
 
 run(
     plot_chunk_maps,

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import optional_tables, plot_dossier, run
+from killcurve.pipeline.steps import optional_tables, plot_dossier, run
 
 
 def optional(name):

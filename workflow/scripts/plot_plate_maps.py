@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import plot_plate_maps, run
+from killcurve.pipeline.steps import plot_plate_maps, run
 
 run(
     plot_plate_maps,

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import plot_target_figures, run
+from killcurve.pipeline.steps import plot_target_figures, run
 
 run(
     plot_target_figures,

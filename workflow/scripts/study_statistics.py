@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import run, statistics
+from killcurve.pipeline.steps import run, statistics
 
 run(
     statistics,

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import run, viability
+from killcurve.pipeline.steps import run, viability
 
 run(
     viability,

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import run, write_provenance
+from killcurve.pipeline.steps import run, write_provenance
 
 run(
     write_provenance,

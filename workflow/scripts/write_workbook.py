@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.steps import optional_tables, run, workbook
+from killcurve.pipeline.steps import optional_tables, run, workbook
 
 run(
     workbook,

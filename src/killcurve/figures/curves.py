@@ -80,7 +80,7 @@ def plot_target_curves(
     """% lysis (mean ± SD of replicate wells) and the fitted ``model`` per lot vs x (log axis).
 
     x is the titrated variable in the wells' ``et_ratio`` column (E:T, or a
-    concentration moved there by :meth:`killcurve.axis.Axis.points`), titled
+    concentration moved there by :meth:`killcurve.study.axis.Axis.points`), titled
     ``x_label``, called ``x_short`` in the title. One panel per stage · cryo
     state (per product with ``per_product``, see :func:`by_product`); colour =
     product, one line per lot.

@@ -1,7 +1,7 @@
 """Joining single-page PDFs into one document, with their shared resources stored once.
 
 The plate maps are drawn one PDF per plate, so that an unchanged plate's page is reused
-from the cache (:mod:`killcurve.memo`) instead of drawn again. Each of those PDFs carries
+from the cache (:mod:`killcurve.common.memo`) instead of drawn again. Each of those PDFs carries
 its own copy of what every map uses: the font subset (the same glyphs on most maps of a
 study), the marker shapes and the colour-bar images. :func:`join_pages` copies the pages
 into one document and :func:`share_resources` points every page at one copy of each
@@ -206,7 +206,7 @@ def _subset_name(key: tuple[str, int, frozenset[int]]) -> str:
 @cache
 def _file_digest(path: str) -> str:
     """SHA-256 of a font file's bytes (once per process)."""
-    from killcurve.report.provenance import sha256
+    from killcurve.common.hashing import sha256
 
     return sha256(Path(path))
 

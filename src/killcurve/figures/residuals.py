@@ -76,7 +76,7 @@ def plot_residuals(
     """Residual (observed − fitted % lysis) of every fitted well against x (log axis).
 
     x: the wells' ``et_ratio`` column (E:T or the concentration, see
-    :meth:`killcurve.axis.Axis.points`), titled ``x_label``.
+    :meth:`killcurve.study.axis.Axis.points`), titled ``x_label``.
 
     One panel per stage · cryo state, colour = product; a LOWESS line per product
     (:func:`lowess_lines`) shows systematic lack of fit (a curve shape the model does not

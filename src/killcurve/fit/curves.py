@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from killcurve.axis import ET50_COLUMNS
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curve_table import CURVE_KEYS, PARAM_COLUMNS, curve_points
 from killcurve.fit.engine import FitResult, fit_batch
@@ -53,6 +52,7 @@ from killcurve.fit.inference import (
 )
 from killcurve.fit.models import MODELS, Model, get_model, internal_value, natural_names
 from killcurve.fit.weighting import point_scales, with_fit_weights
+from killcurve.study.axis import ET50_COLUMNS
 
 #: Flags of ``curves.csv`` in report order.
 CURVE_FLAGS = (*FLAGS, "never_reaches_50", "no_usable_points")

@@ -46,7 +46,7 @@ def read_layout(path: Path, cache: Path | None = None) -> pl.DataFrame:
 
     With ``cache`` (a directory), the table read last time is reused while the layout and
     every file it includes (wellmap's ``meta.include`` and the like) keep their bytes
-    (:func:`killcurve.memo.memo_table_from_files`): re-reading an unchanged chunk of
+    (:func:`killcurve.common.memo.memo_table_from_files`): re-reading an unchanged chunk of
     plates then neither imports wellmap and pandas (~0.8 s) nor parses its TOML files.
     """
     path = Path(path)
@@ -59,7 +59,7 @@ def read_layout(path: Path, cache: Path | None = None) -> pl.DataFrame:
         return _parse_layout(path)[0]
     import hashlib
 
-    from killcurve.memo import memo_table_from_files, portable_path
+    from killcurve.common.memo import memo_table_from_files, portable_path
 
     name = portable_path(path)
     entry = Path(cache) / "layouts" / hashlib.sha256(name.encode()).hexdigest()[:32]

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from killcurve.memo import CACHE
+from killcurve.common.memo import CACHE
 
 #: The status files a failed run leaves (removed by the next successful run).
 STATUS_FILES = ("RUN_FAILED.md", "run_status.json")

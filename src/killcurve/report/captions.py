@@ -64,7 +64,7 @@ def number_figures(
 ) -> list[FigureEntry]:
     """Number the figures of a run in caption-file order and fill their captions.
 
-    ``slug`` maps a target name to its file-name form (:func:`killcurve.naming.target_slug`).
+    ``slug`` maps a target name to its file-name form (:func:`killcurve.study.naming.target_slug`).
     ``dossier`` maps each dossier figure the run made (``<id>.pdf``/``.png`` in
     ``figure_dir``; ids in :data:`~killcurve.report.summary.DOSSIER_FIGURES`) to its
     caption values; a dossier figure not in it is left out, and later figures move up.

@@ -331,9 +331,9 @@ def render_report(
     """The whole report as one HTML string: answers first, then the tables and figures.
 
     ``words`` rewrites fixed text for the study's titration axis
-    (:meth:`killcurve.axis.Axis.text`); the tables come with their public column names, and
+    (:meth:`killcurve.study.axis.Axis.text`); the tables come with their public column names, and
     ``units`` heads the curve table's x columns with their unit
-    (:meth:`killcurve.axis.Axis.with_units`).
+    (:meth:`killcurve.study.axis.Axis.with_units`).
     """
     section = section or Section()
     n_fail = qc.filter(~pl.col("pass")).height

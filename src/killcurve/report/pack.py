@@ -125,7 +125,7 @@ def _text_pages(
     The contents page, which names the run's provenance id, changes with every input;
     the caption pages only with the figures and captions. They are two PDFs, and with
     ``cache`` (a directory) the caption pages drawn from the same lines as last time are
-    reused (:func:`killcurve.memo.memo_bytes`; ~1.5 CPU-s at the end of every rerun), and the
+    reused (:func:`killcurve.common.memo.memo_bytes`; ~1.5 CPU-s at the end of every rerun), and the
     contents page's font subsets too (:func:`killcurve.figures.pdf_pages.reused_font_subsets`).
     """
     from killcurve.figures.pdf_pages import reused_font_subsets
@@ -140,7 +140,7 @@ def _text_pages(
     else:
         import json
 
-        from killcurve.memo import memo_bytes, memo_key, style_digest
+        from killcurve.common.memo import memo_bytes, memo_key, style_digest
 
         key = memo_key([json.dumps(captions), style_digest()])
         drawn = memo_bytes(Path(cache) / "pack" / "captions", key, lambda: _text_pdf(captions))

@@ -21,21 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from killcurve import __version__
+from killcurve.common.hashing import sha256
 
 #: Packages whose versions are recorded.
 PACKAGES = (
     "snakemake", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "plotnine",
     "matplotlib", "wellmap",
 )  # fmt: skip
-
-
-def sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version(package: str) -> str:

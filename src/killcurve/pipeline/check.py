@@ -6,10 +6,10 @@ messages, listed together rather than stopping at the first:
 1. the config against the workflow's schema;
 2. the samplesheet (columns, empty cells, plate ids, readouts; its rows against the
    samplesheet schema) and that every plate's export and layout exists;
-3. each plate as one chunk of the workflow reads it (:func:`killcurve.chunks.chunk_tables`):
+3. each plate as one chunk of the workflow reads it (:func:`killcurve.study.chunks.chunk_tables`):
    its export and layout (plate size, unreadable wells, fields, roles), its manual
    exclusions and the controls % lysis needs; then the exclusions naming no plate of the
-   study (:func:`killcurve.chunks.merge_chunks`);
+   study (:func:`killcurve.study.chunks.merge_chunks`);
 4. once every plate is read: the ``axis`` and ``fit`` keys, every curve the fit refuses on
    input (:func:`killcurve.fit.curve_table.curve_problems`), the comparisons' products,
    columns, margins and covariates, and the captions file;
@@ -29,17 +29,17 @@ from typing import Any, TypeVar
 import polars as pl
 
 from killcurve.assay.qc import QcThresholds
-from killcurve.axis import Axis
-from killcurve.chunks import chunk_tables, merge_chunks
 from killcurve.config import config_errors, load_config, samplesheet_errors
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curve_table import curve_problems
 from killcurve.io.exclusions import read_exclusions
 from killcurve.io.samplesheet import check_files, read_samplesheet, resolve_in_study
+from killcurve.pipeline.step import _thresholds
 from killcurve.stats.compare import check_comparisons, curve_covariates
-from killcurve.steps import _thresholds
-from killcurve.viability import replicate_problems
-from killcurve.viability_table import check_viability_counts, check_viability_sheet, sheet_name
+from killcurve.study.axis import Axis
+from killcurve.study.chunks import chunk_tables, merge_chunks
+from killcurve.viability.counts import check_viability_counts, check_viability_sheet, sheet_name
+from killcurve.viability.lots import replicate_problems
 
 T = TypeVar("T")
 
@@ -160,8 +160,8 @@ def _startup_rows(sheet: pl.DataFrame, study_dir: Path, name: str, result: Study
 def _curves_and_comparisons(
     study_dir: Path, config: dict[str, Any], wells: pl.DataFrame, result: StudyCheck
 ) -> None:
-    """What the fit and the statistics refuse on input, as :func:`killcurve.steps.fit` and
-    :func:`killcurve.steps.compare` check it; problems go to ``result``."""
+    """What the fit and the statistics refuse on input, as :func:`killcurve.pipeline.steps.fit` and
+    :func:`killcurve.pipeline.steps.compare` check it; problems go to ``result``."""
     from killcurve.fit.curves import FitOptions
     from killcurve.report.captions import load_captions
 

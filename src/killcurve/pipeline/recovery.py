@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import IO
 
-from killcurve.memo import CACHE
+from killcurve.common.memo import CACHE
 
 _HELD: list[IO[str]] = []
 

@@ -3,7 +3,7 @@
 A 1,000-plate study is read in chunks of consecutive samplesheet rows (the
 workflow's ``collect_chunk`` jobs), so that changing one plate file re-reads
 one chunk instead of the study. Everything per plate happens in the chunk:
-reading and layout (:func:`killcurve.wells.load_wells`), the manual exclusions
+reading and layout (:func:`killcurve.study.wells.load_wells`), the manual exclusions
 of the chunk's plates, % lysis and the plate QC. Only two things look across
 plates and wait for the merge (:func:`merge_chunks`):
 
@@ -33,7 +33,7 @@ from killcurve.assay.qc import (
 )
 from killcurve.errors import KillcurveInputError
 from killcurve.io.exclusions import apply_exclusions
-from killcurve.wells import TRAILING_COLUMNS, WELL_COLUMNS, load_wells
+from killcurve.study.wells import TRAILING_COLUMNS, WELL_COLUMNS, load_wells
 
 
 def chunk_tables(

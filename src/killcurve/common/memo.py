@@ -201,7 +201,7 @@ def portable_path(path: Path) -> str:
 
 def _files_key(label: str, files: Iterable[str]) -> str | None:
     """:func:`memo_key` over ``label`` and each file's name and bytes; None if one is gone."""
-    from killcurve.report.provenance import sha256
+    from killcurve.common.hashing import sha256
 
     parts = [label]
     for name in files:
@@ -226,7 +226,7 @@ def _store(entry: Path, key: str, write: Callable[[Path], object]) -> None:
     (``<entry>.<pid>.old.partial``) before the new one takes its name, and removed after.
     Each step is a rename, so an entry is at any moment whole or absent, even when the
     process is killed: what a kill leaves ends in ``.partial`` and is removed at the next
-    start (:func:`killcurve.recovery.recover_interrupted_run`). Jobs storing the same entry
+    start (:func:`killcurve.pipeline.recovery.recover_interrupted_run`). Jobs storing the same entry
     at once (a layout shared by two chunks) each build their own folder. A store that
     fails (disk, a value JSON cannot hold, another job's entry in the way) leaves the
     entry as it was or absent: the cache is only an optimisation."""

@@ -18,13 +18,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from killcurve import timecourse_cli
+from killcurve.cli import timecourse
 from killcurve.errors import KillcurveInputError
-from killcurve.simulate import Design, scaled_design, write_study
+from killcurve.simulate.design import Design, scaled_design
+from killcurve.simulate.study import write_study
 
 
 def _new_batch(args: argparse.Namespace) -> int:
-    from killcurve.scaffold import new_batch
+    from killcurve.cli.scaffold import new_batch
 
     for path in new_batch(args.directory):
         print(f"wrote {path}")
@@ -36,7 +37,7 @@ def _new_batch(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from killcurve.study import check_study
+    from killcurve.pipeline.check import check_study
 
     result = check_study(args.directory)
     for line in result.summary:
@@ -92,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate.add_argument("--plates", type=int, default=100, help="number of plates (rounded up)")
     simulate.add_argument("--seed", type=int, default=Design.seed, help="random seed")
     simulate.set_defaults(func=_simulate)
-    timecourse_cli.register(sub)
+    timecourse.register(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,0 +1,6 @@
+"""Command lines: ``killcurve`` (``main``) with its subcommands ``timecourse`` and
+``new-batch`` (``scaffold``). :func:`main` is the console script's entry point."""
+
+from killcurve.cli.main import main
+
+__all__ = ["main"]

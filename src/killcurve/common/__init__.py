@@ -1,0 +1,1 @@
+"""Helpers every room may use: file hashing (``hashing``) and the job memo cache (``memo``)."""

@@ -1,0 +1,2 @@
+"""The seeded study simulator (``study``, ``design``) and the instrument exports it writes
+(``exports``)."""

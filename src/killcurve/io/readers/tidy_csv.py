@@ -315,7 +315,7 @@ def _wells(points: pl.DataFrame, path: Path, where: str) -> pl.DataFrame:
 def tidy_plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame:
     """The well table of one samplesheet row whose ``layout`` is a column mapping.
 
-    Same columns as :func:`killcurve.wells.plate_wells` (layout fields,
+    Same columns as :func:`killcurve.study.wells.plate_wells` (layout fields,
     samplesheet metadata, ``signal``, ``flag``, ``plate_id``, ``file``,
     ``layout``, ``excluded``, ``exclusion_reason``) plus ``source_row`` and
     ``synthetic_well``. Stops naming the plate, file and line when the

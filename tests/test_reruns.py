@@ -52,6 +52,7 @@ def test_the_run_did_not_modify_its_inputs(reference_run) -> None:
     assert input_hashes(study) == input_hashes(REPO)
 
 
+@pytest.mark.slow
 def test_a_second_run_gives_byte_identical_outputs(reference_run, tmp_path: Path) -> None:
     _, reference = reference_run
     study = tmp_path / "study"

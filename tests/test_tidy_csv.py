@@ -198,6 +198,7 @@ def test_example_data_are_byte_identical_to_the_reference_copy(shared: Path) -> 
 
 
 @pytest.mark.workflow
+@pytest.mark.slow
 def test_prame_study_runs_end_to_end(tmp_path: Path) -> None:
     study = tmp_path / "study"
     shutil.copytree(PRAME, study, ignore=shutil.ignore_patterns("results", "logs", ".snakemake"))

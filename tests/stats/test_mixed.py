@@ -160,3 +160,21 @@ def test_fit_warnings_become_short_sentences_and_their_text_goes_to_the_log(
         "Retrying MixedLM optimization with" in logged and "Gradient optimization failed" in logged
     )
     assert not any("|grad|" in n or "Retrying" in n for n in fit.notes)
+
+
+def test_a_negative_variance_of_the_contrast_leaves_the_interval_empty() -> None:
+    """Found by the whole-study generator (seed 1, studies 92-95): after a boundary fit the
+    fixed-effect covariance was not positive definite, L'CL < 0, and math.sqrt stopped the
+    comparisons step. The ratio is still exp(L'β); its interval and p are not estimable."""
+    import pandas as pd
+    import patsy
+
+    from killcurve.stats.mixed import _ratios
+
+    data = pd.DataFrame({"product": pd.Categorical(["R", "A"], categories=["R", "A"]), "y": [0, 1]})
+    info = patsy.dmatrix("product", data).design_info
+    beta = np.array([0.5, np.log(2.0)])
+    cov = np.array([[0.01, 0.0], [0.0, -0.02]])  # not positive definite
+    row = _ratios(info, beta, cov, data, "R", False, 0.95, 4).row(0, named=True)
+    assert row["estimate"] == pytest.approx(2.0)
+    assert all(np.isnan(row[k]) for k in ("lower", "upper", "p_value"))

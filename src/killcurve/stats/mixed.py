@@ -272,7 +272,10 @@ def _ratios(
             (design,) = patsy.build_design_matrices([info], pair)
             contrast = np.asarray(design)[0] - np.asarray(design)[1]
             est = float(contrast @ beta)
-            se = math.sqrt(float(contrast @ cov @ contrast))
+            variance = float(contrast @ cov @ contrast)
+            # a covariance that is not positive definite (a boundary fit) can give a negative
+            # variance: the estimate stands, its interval and p-value are not estimable
+            se = math.sqrt(variance) if variance > 0 else math.nan
             z = est / se if se > 0 else math.nan
             p = 2 * (stats.t.sf(abs(z), dof) if dof else stats.norm.sf(abs(z)))
             rows.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import polars as pl
 import pytest
@@ -71,3 +73,26 @@ def test_unlisted_stages_are_left_out_and_counted() -> None:
     assert row["estimate"] == pytest.approx(0.5) and row["lower"] is None
     assert "no residual df" in row["notes"]
     assert stage_trend(frame, ["d14"]).height == 0
+
+
+def test_a_singular_lot_model_falls_back_to_ols_with_a_note() -> None:
+    """Found by the whole-study generator (seed 1, studies 92-95): three lots, one of them at
+    two stages; REML put the lot variance at zero and statsmodels' inversion of the singular
+    information matrix raised LinAlgError, stopping the statistics step."""
+    et50 = {("L1", "bulk"): 0.16779969514390067, ("L1", "d14"): 0.3489490794749248,
+            ("L2", "d14"): 0.35039692342393175, ("L3", "d14"): 0.006900757407736441}  # fmt: skip
+    curves = pl.DataFrame(
+        [
+            {"curve_id": f"P|{lot}|T|{stage}|post_thaw|R1", "product": "P", "lot": lot,
+             "target": "T", "stage": stage, "cryo": "post_thaw", "batch": "R1", "et50": e,
+             "converged": True}
+            for (lot, stage), e in et50.items()
+        ]
+    )  # fmt: skip
+    row = stage_trend(curves, ["bulk", "d14"]).row(0, named=True)
+    assert row["method"] == "ols"
+    assert row["notes"].startswith("the lot mixed model could not be fitted")
+    # OLS of ln et50 on the stage score (0 bulk, 1 d14) by hand: slope = mean(d14) − bulk
+    d14 = [math.log(et50[k]) for k in (("L1", "d14"), ("L2", "d14"), ("L3", "d14"))]
+    slope = sum(d14) / 3 - math.log(et50[("L1", "bulk")])
+    assert row["estimate"] == pytest.approx(math.exp(slope), rel=1e-9)

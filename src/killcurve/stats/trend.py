@@ -54,15 +54,24 @@ def _fit(frame: pl.DataFrame, level: float) -> dict[str, object]:
     data = frame.select("log_et50", "stage_score", "lot").to_pandas()
     per_lot = frame.group_by("lot").agg(pl.col("stage_score").n_unique().alias("k"))
     notes: list[str] = []
+    fit = None
     if frame["lot"].n_unique() >= 2 and per_lot["k"].max() >= 2:
         formula = "log_et50 ~ stage_score, random intercept per lot (MixedLM, REML)"
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = smf.mixedlm("log_et50 ~ stage_score", data, groups=data["lot"]).fit(reml=True)
+            try:
+                model = smf.mixedlm("log_et50 ~ stage_score", data, groups=data["lot"])
+                fit = model.fit(reml=True)
+            except np.linalg.LinAlgError:
+                # a singular information matrix (e.g. a lot variance at zero with few curves)
+                notes.append(
+                    "the lot mixed model could not be fitted (singular information matrix): "
+                    "OLS instead, lots not modelled"
+                )
         notes += fit_notes(caught, formula)
         q = stats.norm.ppf(0.5 + level / 2)
         method = "mixedlm_lot"
-    else:
+    if fit is None:
         formula = "log_et50 ~ stage_score (OLS)"
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

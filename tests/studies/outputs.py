@@ -17,6 +17,9 @@ from pathlib import Path
 
 import polars as pl
 
+from .design import StudyDesign
+from .write import write_study
+
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2"]
 
@@ -158,15 +161,13 @@ def _html_nonfinite(html: str) -> list[str]:
     return [m.group(0).strip() for m in NONFINITE.finditer(text)]
 
 
-def study_problems(design: object, study: Path, cores: int = 2) -> tuple[str, list[str]]:
+def study_problems(design: StudyDesign, study: Path, cores: int = 2) -> tuple[str, list[str]]:
     """Write ``design`` into ``study``, run it, and list what breaks the properties.
 
     Returns the outcome kind and the problems: a crash; an input error on a study drawn
     as runnable; a declared output missing; a cell with NaN/inf.
     """
-    from .write import write_study
-
-    write_study(design, study)  # type: ignore[arg-type]
+    write_study(design, study)
     outcome = run_outcome(study, cores=cores)
     if outcome.kind == "crash":
         return outcome.kind, [f"crash: {outcome.message}"]
@@ -174,11 +175,11 @@ def study_problems(design: object, study: Path, cores: int = 2) -> tuple[str, li
         if not expects_input_error(design):
             return outcome.kind, [f"input error on a runnable study: {outcome.message}"]
         return outcome.kind, []
-    problems = [f"missing {p}" for p in missing_outputs(study, design.viability)]  # type: ignore[attr-defined]
+    problems = [f"missing {p}" for p in missing_outputs(study, design.viability)]
     problems += nonfinite_cells(study)
     return outcome.kind, problems
 
 
-def expects_input_error(design: object) -> bool:
+def expects_input_error(design: StudyDesign) -> bool:
     """A drawn study the run refuses by design: a curve titrated at a single level."""
-    return any(len(t.levels) < 2 for t in design.targets)  # type: ignore[attr-defined]
+    return any(len(t.levels) < 2 for t in design.targets)

@@ -18,12 +18,16 @@ import numpy as np
 import polars as pl
 
 from killcurve.plate import row_letter
-from killcurve.simulate.exports import ANALYSED_ML, COUNTER_WRITERS, SUFFIX, WRITERS, Count
+from killcurve.simulate.exports import (
+    ANALYSED_ML,
+    COUNTER_WRITERS,
+    SUFFIX,
+    WRITERS,
+    Count,
+    grid_csv,
+)
 
 from .design import READOUT_CONTROLS, Shape, StudyDesign
-
-#: Reader overflow markers per export format.
-OVERFLOW = {"grid_csv": "OVRFLW", "bmg_mars": "overflow", "agilent_gen5": "OVRFLW"}
 
 
 def true_lysis(shape: Shape, x: float) -> float:
@@ -158,17 +162,7 @@ def _sample_wells(plate: dict, cols: int) -> list[str]:
 def _text(design: StudyDesign, plate: dict, values: np.ndarray, overflow: set[str]) -> str:
     fmt = design.formats[plate["readout"]]
     if plate["readout"] in ("flow", "pct_lysis"):
-        # two-decimal readings: write them as a grid with decimals (grid_csv reads any number)
-        header = "," + ",".join(str(c) for c in range(1, values.shape[1] + 1))
-        body = [
-            f"{row_letter(i)},"
-            + ",".join(
-                OVERFLOW["grid_csv"] if f"{row_letter(i)}{j}" in overflow else f"{v:.2f}"
-                for j, v in enumerate(row, start=1)
-            )
-            for i, row in enumerate(values)
-        ]
-        return "\n".join([header, *body]) + "\n"
+        return grid_csv(values, overflow, {}, decimals=2)  # percentages, two decimals
     meta = {
         "plate_id": plate["plate_id"],
         "run": plate["plate_id"][1:],

@@ -116,15 +116,8 @@ def settle_failed_run(
     for step in failed:
         if not step.message:
             step.message = log_message(step.log, workdir)
-    current = _files(current_outputs, workdir)
     status = RunStatus(failed=list(failed))
-    for path in _results_files(workdir):
-        if path in current:
-            status.current.append(path.relative_to(workdir).as_posix())
-        else:
-            path.unlink()
-            status.removed.append(path.relative_to(workdir).as_posix())
-    _remove_empty_folders(workdir / "results")
+    _keep_only(workdir, _files(current_outputs, workdir), status)
     status.missing = sorted(d for d in set(declared) if not (workdir / d).exists())
     write_status(workdir, status)
     return status
@@ -134,26 +127,32 @@ def settle_startup_failure(workdir: Path, message: str) -> RunStatus:
     """A run that stopped before any job: remove every output, say why."""
     workdir = Path(workdir)
     status = RunStatus(failed=[FailedStep("start-up checks", [], [], message)], stage="start-up")
-    for path in _results_files(workdir):
-        path.unlink()
-        status.removed.append(path.relative_to(workdir).as_posix())
-    _remove_empty_folders(workdir / "results")
+    _keep_only(workdir, set(), status)
     write_status(workdir, status)
     return status
+
+
+def _keep_only(workdir: Path, current: set[Path], status: RunStatus) -> None:
+    """Remove every result file not in ``current`` (then empty folders); list both in
+    ``status``."""
+    for path in _results_files(workdir):
+        name = path.relative_to(workdir).as_posix()
+        if path in current:
+            status.current.append(name)
+        else:
+            path.unlink()
+            status.removed.append(name)
+    results = workdir / "results"
+    if results.is_dir():
+        for path in sorted(results.rglob("*"), reverse=True):
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
 
 
 def clear_status(workdir: Path) -> None:
     """Remove the status files of an earlier failed run (after a successful one)."""
     for name in STATUS_FILES:
         (Path(workdir) / "results" / name).unlink(missing_ok=True)
-
-
-def _remove_empty_folders(results: Path) -> None:
-    if not results.is_dir():
-        return
-    for path in sorted(results.rglob("*"), reverse=True):
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
 
 
 def write_status(workdir: Path, status: RunStatus) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from killcurve.errors import KillcurveInputError
+from killcurve.report.finite import finite_frame
 from killcurve.study.axis import Axis
 
 
@@ -32,8 +33,6 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
     """CSV for people: list columns joined with ``;``, floats at full precision, no NaN or
     inf (:func:`killcurve.report.finite.finite_frame`)."""
-    from killcurve.report.finite import finite_frame
-
     frame = finite_frame(frame)
     flat = frame.with_columns(
         pl.col(c).list.join(";") for c, t in frame.schema.items() if t == pl.List(pl.String)
@@ -44,8 +43,6 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Parquet for data, zstd-compressed, without row-group statistics (stable bytes); no NaN
     or inf (:func:`killcurve.report.finite.finite_frame`)."""
-    from killcurve.report.finite import finite_frame
-
     frame = finite_frame(frame)
     _atomic(path, lambda p: frame.write_parquet(p, compression="zstd", statistics=False))
 

@@ -24,22 +24,27 @@ from killcurve.plate import row_letter
 Writer = Callable[[np.ndarray, set[str], dict[str, str]], str]
 
 
-def _cells(values: np.ndarray, overflow: set[str], marker: str) -> list[list[str]]:
+def _cells(
+    values: np.ndarray, overflow: set[str], marker: str, decimals: int = 0
+) -> list[list[str]]:
     return [
         [
-            marker if f"{row_letter(i)}{j}" in overflow else f"{v:.0f}"
+            marker if f"{row_letter(i)}{j}" in overflow else f"{v:.{decimals}f}"
             for j, v in enumerate(row, start=1)
         ]
         for i, row in enumerate(values)
     ]
 
 
-def grid_csv(values: np.ndarray, overflow: set[str], meta: dict[str, str]) -> str:
-    """``grid_csv``: ``,1,…,12`` header, one row per plate row; overflow as ``OVRFLW``."""
+def grid_csv(
+    values: np.ndarray, overflow: set[str], meta: dict[str, str], decimals: int = 0
+) -> str:
+    """``grid_csv``: ``,1,…,12`` header, one row per plate row; overflow as ``OVRFLW``;
+    readings to ``decimals`` places (whole counts by default)."""
     header = "," + ",".join(str(c) for c in range(1, values.shape[1] + 1))
     body = [
         f"{row_letter(i)}," + ",".join(cells)
-        for i, cells in enumerate(_cells(values, overflow, "OVRFLW"))
+        for i, cells in enumerate(_cells(values, overflow, "OVRFLW", decimals))
     ]
     return "\n".join([header, *body]) + "\n"
 

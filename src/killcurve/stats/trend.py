@@ -69,9 +69,10 @@ def _fit(frame: pl.DataFrame, level: float) -> dict[str, object]:
                     "OLS instead, lots not modelled"
                 )
         notes += fit_notes(caught, formula)
+    if fit is not None:
         q = stats.norm.ppf(0.5 + level / 2)
         method = "mixedlm_lot"
-    if fit is None:
+    else:
         formula = "log_et50 ~ stage_score (OLS)"
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -79,7 +79,8 @@ VIABILITY_PRODUCTS = (
 
 def dossier_figures(wildcards):
     """The dossier figures this study makes, known once the curves are fitted."""
-    from killcurve.study.axis import read_curves  # light: polars only, unlike pipeline.steps
+    # light: polars only, unlike pipeline.steps
+    from killcurve.study.axis import read_curves
 
     curves, _ = read_curves(checkpoints.fit_curves.get().output.parquet)
     made = available_figures(curves, Settings.from_config(DOSSIER_SETTINGS))

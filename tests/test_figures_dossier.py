@@ -128,6 +128,25 @@ def test_forest_rows_without_method_column_or_by_columns() -> None:
     assert forest_rows(table).height == 0
     rows = forest_rows(table.with_columns(pl.lit("wald_log_et50").alias("method")))
     assert rows.select("group", "label").row(0) == ("all", "all   0.50 (0.25–1.0)")
+    assert rows["metric_label"].to_list() == ["et50 ratio"]
+
+
+def test_forest_names_the_half_maximal_point_as_the_axis_does() -> None:
+    """On a concentration axis (ADCC) the legend says ec50 ratio, never et50 ratio."""
+    rows = forest_rows(_comparisons(), ("d14", "d21", "bulk"), "ec50")
+    assert rows["metric_label"].to_list() == [
+        "ec50 ratio",
+        "ec50 ratio",
+        "potency ratio (parallel curves)",
+    ]
+    plot = plot_forest(_comparisons(), COLOURS, ["T", "R"], ("d14", "d21", "bulk"), "ec50")
+    assert set(_layer(plot, 2)["metric_label"]) == {"ec50 ratio", "potency ratio (parallel curves)"}
+    shape_scale = next(sc for sc in plot.scales if "shape" in sc.aesthetics)
+    assert set(shape_scale.palette(3)) == {
+        "ec50 ratio",
+        "ec50 ratio (non-parallel curves)",
+        "potency ratio (parallel curves)",
+    }
 
 
 def test_stage_panel_plots_geometric_means_per_lot_in_process_order() -> None:

@@ -75,13 +75,14 @@ def plot_forest(
     colours: dict[str, str],
     order: Sequence[str] = (),
     stages: Sequence[str] = (),
+    name50: str = "et50",
 ) -> ggplot:
     """Forest plot: ratio test/reference with interval per comparison group (log x axis).
 
     One panel per comparison (strip: its grouping), one row per group labelled
     with estimate and interval; colour = test product, shape = metric.
     """
-    rows = forest_rows(comparisons, stages)
+    rows = forest_rows(comparisons, stages, name50)
     if rows.height == 0:
         return _no_estimate()
     frame = rows.to_pandas()
@@ -90,7 +91,8 @@ def plot_forest(
     levels = list(reversed(rows["label"].unique(maintain_order=True).to_list()))
     frame["label"] = pd.Categorical(frame["label"], categories=levels)
     frame["panel"] = pd.Categorical(frame["panel"], categories=list(dict.fromkeys(frame["panel"])))
-    shapes = dict(zip(METRIC_LABELS.values(), ("o", "s", "^"), strict=True))
+    labels = [label.replace("et50", name50) for label in METRIC_LABELS.values()]
+    shapes = dict(zip(labels, ("o", "s", "^"), strict=True))
     pairs = rows.select("test", "reference").unique(maintain_order=True)
     title = "Ratio test/reference per group (bars: confidence interval)"
     if pairs.height == 1:

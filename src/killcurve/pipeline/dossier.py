@@ -119,7 +119,8 @@ def _draw_dossier(
 
     if figure == "forest":
         rows = forest_rows(data.comparisons, config.stages)
-        plot = plot_forest(data.comparisons, colours, order, config.stages)
+        name50 = data.axis.name50
+        plot = plot_forest(data.comparisons, colours, order, config.stages, name50)
         height = 1.4 + 0.26 * rows.height + 0.25 * rows["comparison"].n_unique()
     elif figure == "stages":
         panels = stage_lots(data.curves, config.stages)["panel"].n_unique()

@@ -49,7 +49,9 @@ def _text(value: float | None) -> str:
     return f"{value:.0f}" if value >= 10 else f"{value:#.2g}".rstrip(".")
 
 
-def forest_rows(comparisons: pl.DataFrame, stages: Sequence[str] = ()) -> pl.DataFrame:
+def forest_rows(
+    comparisons: pl.DataFrame, stages: Sequence[str] = (), name50: str = "et50"
+) -> pl.DataFrame:
     """One row per comparison × group: the preferred usable ratio with its interval.
 
     A row is usable when estimate, lower and upper are all present and positive
@@ -57,6 +59,8 @@ def forest_rows(comparisons: pl.DataFrame, stages: Sequence[str] = ()) -> pl.Dat
     group's values joined by `` · ``, ``all`` when pooled), ``label`` (group,
     estimate and interval) and ``metric_label``. Groups with no usable row are
     left out. Columns a table lacks (``method``, ``by`` columns) count as empty.
+    ``metric_label`` names the half-maximal point as the study's axis does (``name50``:
+    ``et50`` on the E:T axis, ``ec50`` on a concentration axis).
     Rows are sorted by comparison and group, stages in the order of ``stages``
     (the config's process order; other stages after them, by name).
 
@@ -121,5 +125,6 @@ def forest_rows(comparisons: pl.DataFrame, stages: Sequence[str] = ()) -> pl.Dat
         pl.Series("label", label, pl.String),
         pl.col("metric")
         .replace_strict(METRIC_LABELS, return_dtype=pl.String)
+        .str.replace("et50", name50, literal=True)
         .alias("metric_label"),
     )

@@ -39,6 +39,7 @@ such as ``Max V [...]``, per-well statistics) under ``skipped_blocks``.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -171,6 +172,57 @@ def _cell(cells: list[str], at: int) -> str:
 def _filled(cells: list[str]) -> list[str]:
     """The non-empty cells of a row, stripped."""
     return [cell.strip() for cell in cells if cell.strip()]
+
+
+def _kinetic_frame(
+    kept: list[list[str]],
+    wells: list[tuple[int, tuple[str, int]]],
+    stamps: list[tuple[str, float]],
+    plate: int,
+    label: str,
+) -> pl.DataFrame:
+    """One kinetic table's cells as a frame (the columns of ``cells_frame``'s ``tables``).
+
+    ``kept``: the table's rows (time points), ``wells``: (column index, (row, col)) of each
+    well column. The rows are handed to polars' CSV reader as tab-separated text, so that the
+    10⁵ cells of a long run become polars strings without a Python object each.
+    """
+    width = max(i for i, _ in wells) + 1
+    n = len(kept)
+    text = "\n".join("\t".join(cells[:width]) for cells in kept)
+    if text.count("\n") != n - 1 or "\r" in text:  # a workbook cell holding a line break
+        text = "\n".join(
+            "\t".join(c.replace("\n", " ").replace("\r", " ") for c in cells[:width])
+            for cells in kept
+        )
+    table = pl.read_csv(
+        io.StringIO(text),
+        separator="\t",
+        has_header=False,
+        new_columns=[f"c{i}" for i in range(width)],
+        schema_overrides=dict.fromkeys((f"c{i}" for i in range(width)), pl.String),
+        infer_schema=False,
+        quote_char=None,
+        truncate_ragged_lines=True,
+    )
+    return (
+        table.select(pl.col(f"c{i}").alias(str(k)) for k, (i, _) in enumerate(wells))
+        .with_columns(
+            pl.Series("cycle", range(1, n + 1), dtype=pl.Int32),
+            pl.Series("time_s", [t for _, t in stamps], dtype=pl.Float64),
+            pl.Series("timestamp", [t for t, _ in stamps], dtype=pl.String),
+        )
+        # unpivot stacks the wells' columns in order: each well's points in one run
+        .unpivot(index=["cycle", "time_s", "timestamp"], value_name="raw")
+        .with_columns(
+            pl.col("raw").fill_null("").str.strip_chars(),
+            pl.lit(plate, pl.Int32).alias("plate_index"),
+            pl.lit(label).alias("read"),
+            pl.Series("row", [w[0] for _, w in wells]).repeat_by(n).explode(),
+            pl.Series("col", [w[1] for _, w in wells], dtype=pl.Int32).repeat_by(n).explode(),
+        )
+        .drop("variable")
+    )
 
 
 def _header(rows: list[list[str]]) -> tuple[dict[str, str], list[str], set[str], list[str]]:
@@ -320,28 +372,8 @@ class _Results:
                 continue
             kept.append(cells)
             stamps.append((stamp, seconds))
-        if kept:  # one frame per table: 577 points x 96 wells are too many tuples
-            width = max(i for i, _ in wells) + 1
-            matrix = list(zip(*(c[:width] + [""] * (width - len(c)) for c in kept), strict=True))
-            columns = {f"{w[0]}\t{w[1]}": matrix[i] for i, w in wells}
-            table = pl.DataFrame(columns).with_columns(
-                pl.Series("cycle", range(1, len(kept) + 1), dtype=pl.Int32),
-                pl.Series("time_s", [t for _, t in stamps], dtype=pl.Float64),
-                pl.Series("timestamp", [t for t, _ in stamps], dtype=pl.String),
-            )
-            # unpivot stacks the wells' columns in order: each well's points in one run
-            n = len(kept)
-            self.tables.append(
-                table.unpivot(index=["cycle", "time_s", "timestamp"], value_name="raw")
-                .with_columns(pl.col("raw").str.strip_chars(),
-                              pl.lit(plate, pl.Int32).alias("plate_index"),
-                              pl.lit(label).alias("read"),
-                              pl.Series("row", [k.split("\t")[0] for k in columns])
-                              .repeat_by(n).explode(),
-                              pl.Series("col", [int(k.split("\t")[1]) for k in columns],
-                                        dtype=pl.Int32).repeat_by(n).explode())
-                .drop("variable")
-            )  # fmt: skip
+        if kept:
+            self.tables.append(_kinetic_frame(kept, wells, stamps, plate, label))
         return index
 
     def per_well(self, rows: list[list[str]], index: int, header: list[str], plate: int) -> int:

@@ -57,7 +57,7 @@ def build_export(
     decimal = guess_decimal_series(pl.concat([*raws, *(t["raw"] for t in tables)]))
     data = cells_frame(records, decimal, tables)
     key = ["plate_index", "read", "row", "col", "cycle"]
-    twice = data.filter(pl.struct(key).is_duplicated())
+    twice = data.filter(data.select(key).is_duplicated())
     if twice.height:
         plate, read, row, col, cycle = twice.select(key).row(0)
         at = f" time point {cycle}" if cycle is not None else ""

@@ -7,7 +7,8 @@ bytes, and real exports cut short, with bytes flipped, or with a line dropped
 or duplicated. The real exports are the bundled ones (tests/data/readers) and,
 when the shared folder is present, every file of the second corpus (text files
 cut to their first 16 KB) (Gen5 xlsx and per-well table, MARS table, SparkControl CSV, i-control,
-VICTOR Nivo and X3, kinetic SoftMax Pro), so every reader meets its own format.
+VICTOR Nivo and X3, kinetic SoftMax Pro) and the Incucyte text exports of
+``timecourse_more``, so every reader meets its own format.
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ from killcurve.io.readers import READERS, read_export
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "readers"
 MORE = REPO / ".." / "shared" / "reference" / "plate_readers_more"
-SEEDS = sorted(
-    p for p in DATA.iterdir() if p.is_file() and not p.name.startswith(("LICENSE", "README"))
-) + sorted(p for p in MORE.rglob("*") if p.is_file() and p.parent != MORE)
+TIMECOURSE = REPO / ".." / "shared" / "reference" / "timecourse_more"
+SEEDS = (
+    sorted(
+        p for p in DATA.iterdir() if p.is_file() and not p.name.startswith(("LICENSE", "README"))
+    )
+    + sorted(p for p in MORE.rglob("*") if p.is_file() and p.parent != MORE)
+    + sorted(TIMECOURSE.glob("incucyte*/*.txt"))
+)
 FORMATS = ["auto", *sorted(READERS)]
 FUZZ = settings(
     max_examples=200, deadline=None, derandomize=True,

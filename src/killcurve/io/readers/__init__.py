@@ -27,6 +27,7 @@ format                    module            exports
 ``thermo_skanit``         skanit            Thermo Fisher SkanIt xlsx
 ``flowjo_csv``            flow_table        FlowJo statistics table, one row per well
 ``cell_index_csv``        cell_index        impedance cell index, one row per well and sweep
+``incucyte``              incucyte          Incucyte / IncuCyte ZOOM metric over time (text)
 ``tidy_csv``              tidy_csv          one row per well or point (never sniffed)
 ========================  ================  =========================================
 
@@ -56,6 +57,7 @@ from killcurve.io.readers import (
     flow_table,
     gen5,
     glomax,
+    incucyte,
     kaleido,
     skanit,
     softmax_pro,
@@ -89,6 +91,7 @@ READERS: dict[str, Reader] = {
     skanit.FORMAT: skanit.read_skanit,
     flow_table.FORMAT: flow_table.read_flowjo,
     cell_index.FORMAT: cell_index.read_cell_index,
+    incucyte.FORMAT: incucyte.read_incucyte,
     tidy_csv.FORMAT: tidy_csv.read_tidy_csv,
 }
 
@@ -103,6 +106,7 @@ TEXT_SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     (tecan.SPARK, tecan.looks_like_spark_csv),
     (flow_table.FORMAT, flow_table.looks_like),
     (cell_index.FORMAT, cell_index.looks_like),
+    (incucyte.FORMAT, incucyte.looks_like),
     ("grid_csv", _looks_like_grid),
 )
 #: Workbook formats in the order they are tried by :func:`sniff`.

@@ -183,3 +183,26 @@ def test_bad_exports_say_what_and_where(
             mapping or {"targets": ["T1"], "effectors": {"CAR": "car"}, "target_cells": 1e4},
             str(path),
         )
+
+
+def test_rtca_pro_export_with_a_long_layout_table(shared: Path) -> None:
+    """RTCA Pro 2.3.4 (timecourse_more): the Layout sheet is a long table, 845 sweeps to 211 h.
+
+    Values as the workbook shows them: A1 at 0:00:16 is −0.0026, at 211:08:06 5.0451; C845
+    (third column) 5.5861; H12 holds HaCaTmodel with IgG1_MMAE at 0 pM.
+    """
+    path = shared / "reference/timecourse_more/xcelligence_rtca_pro"
+    export = read_rtca(path / "20220718_A549_HaCat_8H3_Export.xlsx")
+    data = export.data
+    assert data.height == 845 * 96 and data["sweep"].max() == 845
+    a1 = data.filter(pl.col("well") == "A1").sort("sweep")
+    assert a1["cell_index"][1] == -0.0026 and a1["time_h"][1] == pytest.approx(16 / 3600)
+    assert a1["cell_index"][-1] == 5.0451 and a1["time_h"][-1] == pytest.approx(211 + 8.1 / 60)
+    last = data.filter((pl.col("sweep") == 845) & (pl.col("row") == "A") & (pl.col("col") == 3))
+    assert last["cell_index"].to_list() == [5.5861]
+    layout = {r["well"]: r["annotation"] for r in export.layout.iter_rows(named=True)}
+    assert len(layout) == 96
+    assert layout["A1"] == "A549(0); 8H3_cAb(100mM)"
+    assert layout["G1"] == "A549(0); 8H3_cAb(1.56mM)"
+    assert layout["H12"] == "HaCaTmodel(0); IgG1_MMAE(0pM)"
+    assert export.metadata["Exp ID"] == "2207181246P5R"

@@ -5,7 +5,9 @@ An RTCA export (``RTCA Software → Export → Excel``) is one workbook per plat
 * ``Cover`` — ``Key: | value`` rows (``Created By``, ``Creation Date``, ``File Name``, ``Exp ID``).
 * ``Layout`` — an 8 × 12 grid (header row ``1 … 12``, first column ``A … H``); each cell holds
   one line per item the user entered, written ``Name(amount)``: ``PBT1(0)``, ``IL13(2500)``,
-  ``Drug(100.00pg/ml)``.
+  ``Drug(100.00pg/ml)``. RTCA Pro writes it as a long table instead, one row per well
+  (``Well ID, Cell-Type, Cell-Number, Compound Name, Concentration, Unit``): read as the
+  same items, ``A549(0)`` and ``8H3_cAb(100mM)``.
 * ``Cell Index`` — one block per sweep: a header cell ``Cell Index at: h:mm:ss`` (hours since the
   first sweep, which may exceed 24), the column-number row, then rows ``A … H``.
 
@@ -129,12 +131,71 @@ def _grid_header(row: list[str]) -> list[int] | None:
     return [int(c) for c in cells]
 
 
+#: Long-form Layout sheet (RTCA Pro): item name column -> the columns that make its amount.
+_LONG_ITEMS = {"cell-type": ("cell-number",), "compound name": ("concentration", "unit")}
+
+
+def _long_items(path: Path, rows: list[list[str]]) -> list[tuple[str, list[dict]]] | None:
+    """(well, items) per row of a long ``Well ID, Cell-Type, Cell-Number, Compound Name,
+    Concentration, Unit`` Layout sheet (RTCA Pro), or None when the sheet is a grid.
+
+    Items: the cell type with its cell number as amount, the compound with concentration and
+    unit run together (``100mM``), as the grid form writes them; empty names are left out.
+    """
+    header = [c.strip().lower() for c in rows[0]] if rows else []
+    if "well id" not in header:
+        return None
+    at = {name: header.index(name) for name in header if name}
+    out = []
+    for line_no, row in enumerate(rows[1:], start=2):
+        cells = [c.strip() for c in row] + [""] * len(header)
+        well = cells[at["well id"]]
+        if not well:
+            continue
+        if split_well(well) is None:
+            raise KillcurveInputError(
+                f"{path} sheet 'Layout' row {line_no}: {well!r} is not a well (A1 … H12)."
+            )
+        items = [
+            {"name": cells[at[name]], "amount": "".join(cells[at[a]] for a in amount if a in at)}
+            for name, amount in _LONG_ITEMS.items()
+            if name in at and cells[at[name]]
+        ]
+        out.append((well, [{**i, "amount": i["amount"] or None} for i in items]))
+    return out
+
+
 def _read_layout(path: Path, rows: list[list[str]]) -> pl.DataFrame:
+    item = pl.Struct({"name": pl.String, "amount": pl.String})
+    schema = {
+        "well": pl.String,
+        "row": pl.String,
+        "col": pl.Int32,
+        "annotation": pl.String,
+        "items": pl.List(item),
+    }
+    long = _long_items(path, rows)
+    if long is not None:
+        return pl.DataFrame(
+            [
+                {
+                    "well": f"{row}{col}",
+                    "row": row,
+                    "col": col,
+                    "annotation": _annotation(items),
+                    "items": items,
+                }
+                for well, items in long
+                for row, col in [split_well(well)]  # type: ignore[misc]
+            ],
+            schema=schema,
+        )
     cols = _grid_header(rows[0]) if rows else None
     if cols is None:
         raise KillcurveInputError(
-            f"{path}: sheet 'Layout' does not start with the column-number row (| 1 | 2 | … |). "
-            "Export the plate again from the RTCA software with the layout included."
+            f"{path}: sheet 'Layout' is neither an 8 × 12 grid starting with the column-number "
+            "row (| 1 | 2 | … |) nor a 'Well ID, Cell-Type, …' table. Export the plate again "
+            "from the RTCA software with the layout included."
         )
     records = []
     for row in rows[1:]:
@@ -148,22 +209,18 @@ def _read_layout(path: Path, rows: list[list[str]]) -> pl.DataFrame:
                     "well": f"{label}{col}",
                     "row": label,
                     "col": col,
-                    "annotation": "; ".join(
-                        i["name"] if i["amount"] is None else f"{i['name']}({i['amount']})"
-                        for i in items
-                    ),
+                    "annotation": _annotation(items),
                     "items": items,
                 }
             )
-    item = pl.Struct({"name": pl.String, "amount": pl.String})
-    schema = {
-        "well": pl.String,
-        "row": pl.String,
-        "col": pl.Int32,
-        "annotation": pl.String,
-        "items": pl.List(item),
-    }
     return pl.DataFrame(records, schema=schema)
+
+
+def _annotation(items: list[dict[str, str | None]]) -> str:
+    """Items as the grid Layout writes them, ``Name(amount)`` joined by ``; ``."""
+    return "; ".join(
+        str(i["name"]) if i["amount"] is None else f"{i['name']}({i['amount']})" for i in items
+    )
 
 
 def _read_cell_index(path: Path, rows: list[list[str]]) -> pl.DataFrame:

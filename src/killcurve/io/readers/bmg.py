@@ -13,13 +13,15 @@ in the parentheses as written (``580/620``, ``450``, ``450 1``,
 after ``Z``) are read as rows ``AA``…``AF``.
 
 MARS also exports a table (``Well, Content, Raw Data (600), …`` header, one
-row per well ``A01``): each column titled ``Raw Data (…)`` is a reading of
+row per well ``A01``; as CSV, or as the xlsx sheet ``Table All Cycles``, read by
+``bmg_smart_control``): each column titled ``Raw Data (…)`` is a reading of
 that read. A kinetic table has a second header row ``, Time, 0, 10, …``: each
 column is one cycle (``cycle`` in column order, ``time_s`` from the time row,
 ``timestamp`` its text). MARS writes that row in the time unit chosen at
 export, without naming it: ``Time [s]``, ``Time [min]`` and ``Time [h]`` are
 read as such, a plain ``Time`` as minutes (MARS's default) and noted in
-``metadata["time_unit"]``.
+``metadata["time_unit"]``; time cells that carry their units (``0 h 6 min``, the
+Excel table) are read as written.
 
 Skipped: layout-like matrices (``Layout``, ``Standard Concentrations``,
 ``Dilutions``) and calculated ones (``Blank corrected based on Raw Data``,
@@ -65,6 +67,10 @@ _METADATA = {
     "Measurement type": "read_mode",
 }
 _TIME_UNITS = {"Time [s]": 1.0, "Time [min]": 60.0, "Time [h]": 3600.0, "Time": 60.0}
+_UNIT_STAMP = re.compile(
+    r"^(?=\d)(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<min>\d+(?:\.\d+)?)\s*min)?"
+    r"\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s)?$"
+)
 _HINT = "BMG exports need a 'Raw Data (…)' matrix or table column: export the raw data."
 
 
@@ -98,7 +104,8 @@ def read_smart_control(path: Path) -> PlateExport:
     sheets = read_sheets(path)
     plate_sheets = [n for n in sheets if n.startswith("Microplate")] or list(sheets)
     records: list[Record] = []
-    metadata = {"software": "SMART Control"}
+    mars = any(n.startswith("Table All Cycles") for n in sheets) and plate_sheets == list(sheets)
+    metadata = {"software": "MARS (Excel table)" if mars else "SMART Control"}
     for name in plate_sheets:
         found, info = _read_report(sheets[name])
         records.extend(found)
@@ -166,6 +173,8 @@ def _read_table(
         label = rows[index][1].strip()
         unit, times = _TIME_UNITS[label], [cell.strip() for cell in rows[index]]
         found["time_unit"] = {1.0: "s", 60.0: "min", 3600.0: "h"}[unit]
+        if any(_UNIT_STAMP.match(t) and not t.replace(".", "").isdigit() for t in times[2:]):
+            found["time_unit"] = "as written (h, min, s)"
         index += 1
     columns: dict[int, tuple[str, int]] = {}
     for at, title in enumerate(titles[2:], start=2):
@@ -185,8 +194,22 @@ def _read_table(
                 records.append((1, read, well[0], well[1], raw))
                 continue
             stamp = times[at] if at < len(times) else ""
-            seconds = clock_seconds(stamp) if stamp else None
-            at_s = None if seconds is None else seconds * unit
+            at_s = _stamp_seconds(stamp, unit) if stamp else None
             records.append((1, read, well[0], well[1], raw, cycle, at_s, stamp or None))
         index += 1
     return records, index
+
+
+def _stamp_seconds(stamp: str, unit: float) -> float | None:
+    """Seconds of a time-row cell: ``0 h 6 min``, ``23 h 30 min`` as written (MARS Excel
+    tables), else a number or clock time in ``unit`` seconds.
+
+    >>> _stamp_seconds("0 h 6 min", 60.0), _stamp_seconds("23 h", 60.0), _stamp_seconds("10", 60.0)
+    (360.0, 82800.0, 600.0)
+    """
+    units = _UNIT_STAMP.match(stamp)
+    if units and any(units.groupdict().values()) and not stamp.replace(".", "").isdigit():
+        h, m, sec = (float(units[k] or 0) for k in ("h", "min", "s"))
+        return h * 3600.0 + m * 60.0 + sec
+    seconds = clock_seconds(stamp)
+    return None if seconds is None else seconds * unit

@@ -1,4 +1,4 @@
-"""Incucyte text exports and ``.PlateMap`` layouts (../shared/reference/timecourse_more).
+"""Time-resolved exports of timecourse_more: Incucyte text and `.PlateMap`, MARS Excel tables.
 
 Every expected value was read by hand from the files (awk over the tab-separated
 columns; the XML by eye): see that folder's README for their layouts.
@@ -115,3 +115,33 @@ def test_damaged_platemaps_give_only_input_errors(
         assert "damaged.PlateMap" in str(err)
     else:
         assert layout.height >= 1
+
+
+def test_mars_excel_table_of_all_cycles_with_unit_time_cells(shared: Path) -> None:
+    """CLARIOstar PI kinetics (timecourse_more/bmg_mars_pi_kinetics): MARS's ``Table All
+    Cycles`` sheet, two channels side by side, time cells ``0 h 6 min`` read as written.
+
+    By hand from the sheet: A01 1563 → 1577 (channel 2, cycles 1 and 236), 13735 → 15831
+    (channel 1); H12 channel 1 23904 → 22575.
+    """
+    folder = shared / "reference/timecourse_more/bmg_mars_pi_kinetics"
+    export = read_export(
+        folder / "200731 Plate GP1 n1 HeLa 40000 cell death assay 24h.xlsx", "auto"
+    )
+    data, meta = export.data, export.metadata
+    assert meta["software"] == "MARS (Excel table)" and meta["time_points"] == "236"
+    assert data.height == 96 * 236 * 2
+
+    def at(read: str, well: str, cycle: int) -> tuple:
+        row = data.filter(
+            (pl.col("read") == read) & (pl.col("well") == well) & (pl.col("cycle") == cycle)
+        )
+        return row.select("signal", "time_s", "timestamp").row(0)
+
+    assert at("493-15/636-15 2", "A1", 1) == (1563.0, 0.0, "0 h")
+    assert at("493-15/636-15 2", "A1", 2) == (1550.0, 360.0, "0 h 6 min")
+    assert at("493-15/636-15 2", "A1", 236) == (1577.0, 84600.0, "23 h 30 min")
+    assert at("535-15/617-20 1", "A1", 1)[0] == 13735.0
+    assert at("535-15/617-20 1", "A1", 236)[0] == 15831.0
+    assert at("535-15/617-20 1", "H12", 1)[0] == 23904.0
+    assert at("535-15/617-20 1", "H12", 236)[:2] == (22575.0, 84600.0)

@@ -52,6 +52,8 @@ def _comparisons() -> pl.DataFrame:
          0.001, 0.002),
         ("SHP-77", "bulk", "fresh", "lysis_difference_at_10", "welch_t", 30.0, 20.0, 40.0,
          0.001, 0.002),
+        ("K562", "d21", "fresh", "potency_ratio", "parallel_line_delta", None, None, None,
+         None, None),
         ("K562", "d21", "fresh", "potency_ratio", "parallel_line_fieller", None, None, None,
          None, None),
         ("K562", "d21", "fresh", "et50_ratio", "welch_t_log_et50", 0.9, 0.5, 1.6, 0.6, 1.0),
@@ -62,7 +64,15 @@ def _comparisons() -> pl.DataFrame:
     columns = ["target", "stage", "cryo", "metric", "method", "estimate", "lower", "upper",
                "p_value", "p_adjusted"]  # fmt: skip
     frame = pl.DataFrame(rows, schema=columns, orient="row")
+    potency = pl.col("metric") == "potency_ratio"
+    parallel = pl.when(potency & (pl.col("target") == "SHP-77")).then(pl.lit("equivalent"))
+    hill = "similarity not shown: hill ratio 1.9 (90 % CI 1.4–2.6) outside 0.80–1.25"
     return frame.with_columns(
+        parallel.when(potency)
+        .then(pl.lit("not_equivalent"))
+        .otherwise(pl.lit("not_assessed"))
+        .alias("parallelism"),
+        pl.when(potency & (pl.col("target") == "K562")).then(pl.lit(hill)).alias("notes"),
         pl.lit("t_vs_r").alias("comparison"),
         pl.lit("T").alias("test"),
         pl.lit("R").alias("reference"),
@@ -105,17 +115,21 @@ def test_forest_rows_pick_the_preferred_usable_ratio_per_group() -> None:
         ("K562", "d21", "mixedlm_log_et50", 0.95),
         ("SHP-77", "bulk", "parallel_line_fieller", 0.31),
     ]
+    # Similarity: not assessed at d14 (no potency row), not shown at d21, shown for SHP-77.
+    assert rows["similarity"].to_list() == ["not assessed", "not shown", "shown"]
     assert rows["label"].to_list() == [
-        "K562 · d14 · fresh   1.2 (0.80–1.8)",
-        "K562 · d21 · fresh   0.95 (0.70–1.3)",
+        "K562 · d14 · fresh   1.2 (0.80–1.8)   similarity not assessed",
+        "K562 · d21 · fresh   0.95 (0.70–1.3)   similarity not shown",
         "SHP-77 · bulk · fresh   0.31 (0.25–0.38)",
     ]
+    assert rows["similarity_note"][1].startswith("similarity not shown: hill ratio 1.9")
     plot = plot_forest(_comparisons(), COLOURS, ["T", "R"], ("d14", "d21", "bulk"))
     points = _layer(plot, 2)  # vline, errorbar, point
     assert list(points["estimate"]) == [1.2, 0.95, 0.31]
     assert list(points["lower"]) == [0.8, 0.7, 0.25] and list(points["upper"]) == [1.8, 1.3, 0.38]
     # The first table row is drawn at the top: the categorical y axis lists it last.
-    assert list(points["label"].cat.categories)[-1] == "K562 · d14 · fresh   1.2 (0.80–1.8)"
+    first = "K562 · d14 · fresh   1.2 (0.80–1.8)   similarity not assessed"
+    assert list(points["label"].cat.categories)[-1] == first
     assert list(_layer(plot, 0)["xintercept"]) == [1]  # the no-difference line
 
 
@@ -127,7 +141,8 @@ def test_forest_rows_without_method_column_or_by_columns() -> None:
     # No method: the row has no entry in METHOD_ORDER and is not plotted.
     assert forest_rows(table).height == 0
     rows = forest_rows(table.with_columns(pl.lit("wald_log_et50").alias("method")))
-    assert rows.select("group", "label").row(0) == ("all", "all   0.50 (0.25–1.0)")
+    label = "all   0.50 (0.25–1.0)   similarity not assessed"
+    assert rows.select("group", "label").row(0) == ("all", label)
     assert rows["metric_label"].to_list() == ["et50 ratio"]
 
 
@@ -242,15 +257,16 @@ def test_answers_state_the_numbers_of_the_tables() -> None:
     nonspecific, specific, viability, thaw = answers(tables, SETTINGS, numbers)
     assert nonspecific.sentences == [
         "T reached half-maximal lysis of K562 (d14, fresh) at 1.2× the E:T of R (et50 ratio; "
-        "95 % CI 0.80–1.8; Holm-adjusted p = 0.60).",
+        "95 % CI 0.80–1.8; Holm-adjusted p = 0.60; similarity not assessed).",
         "T reached half-maximal lysis of K562 (d21, fresh) at 0.95× the E:T of R (et50 ratio; "
-        "95 % CI 0.70–1.3; Holm-adjusted p = 1.0).",
+        "95 % CI 0.70–1.3; Holm-adjusted p = 1.0; similarity not shown: hill ratio 1.9 "
+        "(90 % CI 1.4–2.6) outside 0.80–1.25).",
     ]
     assert (nonspecific.figure, nonspecific.also) == ("stages", ("forest",))
     assert specific.sentences == [
         "T reached half-maximal lysis of SHP-77 (bulk, fresh) at 0.31× the E:T of R "
         "(parallel-line potency ratio, within-assay interval; 95 % CI 0.25–0.38; Holm-adjusted "
-        "p = 0.0020)."
+        "p = 0.0020; similarity shown)."
     ]
     # Targets come from the curves: SHP-77 is specific, K562 (default) non-specific.
     assert specific.question.endswith("on each specific target (SHP-77)")
@@ -289,10 +305,10 @@ def test_answers_cover_every_comparison_in_config_order() -> None:
         "specific target (SHP-77)"  # fmt: skip
     assert specific.sentences == [
         "U reached half-maximal lysis of SHP-77 (bulk, fresh) at 0.50× the E:T of R (et50 "
-        "ratio; 95 % CI 0.40–0.62; Holm-adjusted p = 0.020).",
+        "ratio; 95 % CI 0.40–0.62; Holm-adjusted p = 0.020; similarity not assessed).",
         "T reached half-maximal lysis of SHP-77 (bulk, fresh) at 0.31× the E:T of R "
         "(parallel-line potency ratio, within-assay interval; 95 % CI 0.25–0.38; Holm-adjusted "
-        "p = 0.0020).",
+        "p = 0.0020; similarity shown).",
         "V vs W on SHP-77: no ratio (no converged test curve with an et50).",
     ]
     # K562 is compared by T vs R only: the same two stage rows as with one comparison.

@@ -254,13 +254,30 @@ def _ratio_sentence(row: Mapping[str, Any], settings: Settings) -> str:
         else (p_text(row.get("p_value")))
     )
     detail = "; ".join(
-        filter(None, [RATIO_WORDS[row["metric"]], _interval(row["lower"], row["upper"]), p])
+        filter(
+            None,
+            [RATIO_WORDS[row["metric"]], _interval(row["lower"], row["upper"]), p, _similar(row)],
+        )
     )
     return (
         f"{row['test']} reached half-maximal lysis of {row['target']}"
         + (f" ({where})" if where else "")
         + f" at {num(row['estimate'])}× the E:T of {row['reference']} ({detail})."
     )
+
+
+def _similar(row: Mapping[str, Any]) -> str:
+    """What the answer says of the group's similarity (forest row column ``similarity``):
+    ``similarity shown``; ``similarity not shown: hill ratio … outside …`` (the failed
+    criterion from the potency row's notes, where they name it); ``similarity not assessed``."""
+    similarity = row.get("similarity")
+    if similarity is None:
+        return ""
+    if similarity == "not shown":
+        clauses = str(row.get("similarity_note") or "").split("; ")
+        named = [c for c in clauses if c.startswith("similarity not shown")]
+        return named[0] if named else "similarity not shown"
+    return f"similarity {similarity}"
 
 
 def _trend_sentence(row: Mapping[str, Any]) -> str:

@@ -60,16 +60,20 @@ def forest_rows(
     estimate and interval) and ``metric_label``. Groups with no usable row are
     left out. Columns a table lacks (``method``, ``by`` columns) count as empty.
     ``metric_label`` names the half-maximal point as the study's axis does (``name50``:
-    ``et50`` on the E:T axis, ``ec50`` on a concentration axis).
+    ``et50`` on the E:T axis, ``ec50`` on a concentration axis). ``similarity`` (``shown``,
+    ``not shown``, ``not assessed``) says whether the group's curves were shown parallel
+    (:func:`_similarity`); a row without shown similarity says so in its ``label``: its ratio
+    compares et50s of curves whose shapes may differ, not potency.
     Rows are sorted by comparison and group, stages in the order of ``stages``
     (the config's process order; other stages after them, by name).
 
     >>> table = pl.DataFrame({"comparison": ["c", "c"], "target": ["K562", "K562"],
     ...     "test": "A", "reference": "B", "metric": ["et50_ratio", "potency_ratio"],
     ...     "method": ["welch_t_log_et50", "parallel_line_delta"],
-    ...     "estimate": [0.8, 0.5], "lower": [0.6, 0.4], "upper": [1.1, 0.62]})
-    >>> forest_rows(table).select("metric", "estimate", "label").row(0)
-    ('potency_ratio', 0.5, 'K562   0.50 (0.40–0.62)')
+    ...     "estimate": [0.8, 0.5], "lower": [0.6, 0.4], "upper": [1.1, 0.62],
+    ...     "parallelism": ["not_assessed", "equivalent"]})
+    >>> forest_rows(table).select("metric", "estimate", "label", "similarity").row(0)
+    ('potency_ratio', 0.5, 'K562   0.50 (0.40–0.62)', 'shown')
     """
     by = [c for c in GROUP_COLUMNS if c in comparisons.columns]
     if "method" not in comparisons.columns:
@@ -96,6 +100,8 @@ def forest_rows(
         .group_by(keys, maintain_order=True)
         .first()
         .drop("_rank")
+        .join(_similarity(comparisons, keys), on=keys, how="left", nulls_equal=True)
+        .with_columns(pl.col("similarity").fill_null("not assessed"))
     )
     if "stage" in by:
         rank = {name: i for i, name in enumerate(stages)}
@@ -116,8 +122,11 @@ def forest_rows(
     )
     label = [
         f"{g}   {_text(e)} ({_text(lo)}–{_text(hi)})"
-        for g, (e, lo, hi) in zip(
-            group, best.select("estimate", "lower", "upper").iter_rows(), strict=True
+        + ("" if similar == "shown" else f"   similarity {similar}")
+        for g, (e, lo, hi, similar) in zip(
+            group,
+            best.select("estimate", "lower", "upper", "similarity").iter_rows(),
+            strict=True,
         )
     ]
     return best.with_columns(
@@ -127,4 +136,32 @@ def forest_rows(
         .replace_strict(METRIC_LABELS, return_dtype=pl.String)
         .str.replace("et50", name50, literal=True)
         .alias("metric_label"),
+    )
+
+
+#: ``parallelism`` of a group's parallel-line potency row -> the forest's ``similarity``.
+SIMILARITY = {"equivalent": "shown", "not_equivalent": "not shown"}
+
+
+def _similarity(comparisons: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """Per comparison group (``keys``): ``similarity`` (``shown``, ``not shown`` or ``not
+    assessed``) from its ``potency_ratio``/``parallel_line_delta`` row's ``parallelism``
+    (equivalence of the curves' shapes, USP <1032>), and ``similarity_note``: that row's
+    notes, which say which criterion failed."""
+    if "parallelism" not in comparisons.columns:
+        schema = {k: pl.String for k in keys} | {"similarity": pl.String}
+        return pl.DataFrame(schema=schema | {"similarity_note": pl.String})
+    notes = pl.col("notes") if "notes" in comparisons.columns else pl.lit(None, pl.String)
+    return (
+        comparisons.filter(
+            (pl.col("metric") == "potency_ratio") & (pl.col("method") == "parallel_line_delta")
+        )
+        .select(
+            *(pl.col(k).cast(pl.String) for k in keys),
+            pl.col("parallelism")
+            .replace_strict(SIMILARITY, default="not assessed", return_dtype=pl.String)
+            .alias("similarity"),
+            notes.cast(pl.String).alias("similarity_note"),
+        )
+        .unique(keys, keep="first", maintain_order=True)
     )

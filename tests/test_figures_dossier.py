@@ -276,6 +276,32 @@ def test_answers_state_the_numbers_of_the_tables() -> None:
     assert thaw.missing is not None
 
 
+def test_answers_count_the_curves_their_verdicts_withheld() -> None:
+    """K562 d21: of the group's 3 curves (T L1, T L2, R none at d21 → 2 of T), one T curve
+    has no et50 because its verdict withheld it; d14 has 4 curves, none withheld."""
+    curves = _curves().with_columns(
+        pl.lit("valid").alias("verdict"), pl.lit([], pl.List(pl.String)).alias("verdict_reasons")
+    )
+    withheld = (pl.col("lot") == "L2") & (pl.col("stage") == "d21")
+    curves = curves.with_columns(
+        pl.when(withheld).then(None).otherwise(pl.col("et50")).alias("et50"),
+        pl.when(withheld).then(pl.lit("limited")).otherwise(pl.col("verdict")).alias("verdict"),
+        pl.when(withheld)
+        .then(pl.lit(["top_not_reached", "ci_unbounded"]))
+        .otherwise(pl.col("verdict_reasons"))
+        .alias("verdict_reasons"),
+    )
+    tables = Tables(curves=curves, comparisons=_comparisons())
+    nonspecific = answers(tables, SETTINGS, {})[0]
+    assert nonspecific.sentences[0].endswith("Holm-adjusted p = 0.60; similarity not assessed).")
+    assert nonspecific.sentences[1].endswith(
+        "outside 0.80–1.25; 1 of 2 curves withheld (top not reached 1, ci unbounded 1))."
+    )
+    # Without verdict columns (tables of an older run) nothing is counted.
+    plain = answers(Tables(curves=_curves(), comparisons=_comparisons()), SETTINGS, {})[0]
+    assert "withheld" not in " ".join(plain.sentences)
+
+
 def test_answers_cover_every_comparison_in_config_order() -> None:
     """Four comparisons on SHP-77: U vs R (usable Welch row), T vs R (the fixture's Fieller
     row), V vs W (no estimate: its note is quoted), X vs R (a ratio after thaw only: the

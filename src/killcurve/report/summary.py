@@ -239,12 +239,17 @@ def _no_ratio_sentences(
             continue
         ratio = rows.filter(pl.col("metric") == "et50_ratio")
         notes = ratio["notes"].drop_nulls().to_list() if "notes" in ratio.columns else []
-        why = f" ({notes[0]})" if notes else ""
+        first = rows.row(0, named=True)
+        withheld = _withheld(tables.curves, {**first, "stage": None, "batch": None})
+        why = "; ".join(filter(None, [notes[0] if notes else "", withheld]))
+        why = f" ({why})" if why else ""
         out.append(f"{rows['test'][0]} vs {rows['reference'][0]} on {target}: no ratio{why}.")
     return out
 
 
-def _ratio_sentence(row: Mapping[str, Any], settings: Settings) -> str:
+def _ratio_sentence(
+    row: Mapping[str, Any], settings: Settings, curves: pl.DataFrame | None = None
+) -> str:
     """``NEUK203-13 reached half-maximal lysis of SHP-77 at 0.31× the E:T of NEUK200-13 (…)``."""
     where = ", ".join(str(row[c]) for c in ("stage", "cryo", "batch") if row.get(c) is not None)
     adjusted = row.get("p_adjusted")
@@ -256,7 +261,13 @@ def _ratio_sentence(row: Mapping[str, Any], settings: Settings) -> str:
     detail = "; ".join(
         filter(
             None,
-            [RATIO_WORDS[row["metric"]], _interval(row["lower"], row["upper"]), p, _similar(row)],
+            [
+                RATIO_WORDS[row["metric"]],
+                _interval(row["lower"], row["upper"]),
+                p,
+                _similar(row),
+                _withheld(curves, row),
+            ],
         )
     )
     return (
@@ -264,6 +275,30 @@ def _ratio_sentence(row: Mapping[str, Any], settings: Settings) -> str:
         + (f" ({where})" if where else "")
         + f" at {num(row['estimate'])}× the E:T of {row['reference']} ({detail})."
     )
+
+
+def _withheld(curves: pl.DataFrame | None, row: Mapping[str, Any]) -> str:
+    """``2 of 8 curves withheld (top not reached 2)``: the curves of the row's group (its two
+    products, and its target, stage, cryo and batch where the row names them) whose verdict
+    kept their et50 out of the ratios (``verdict`` set, et50 empty), with the reasons counted;
+    empty when none was withheld or the curves carry no verdict."""
+    if curves is None or "verdict" not in curves.columns or not curves.height:
+        return ""
+    mask = pl.col("product").is_in([row["test"], row["reference"]])
+    for column in ("target", "stage", "cryo", "batch"):
+        if row.get(column) is not None and column in curves.columns:
+            mask &= pl.col(column).cast(pl.String) == str(row[column])
+    group = curves.filter(mask)
+    withheld = group.filter(pl.col("et50").is_null() & pl.col("verdict").is_not_null())
+    if not withheld.height:
+        return ""
+    reasons: dict[str, int] = {}
+    if "verdict_reasons" in withheld.columns:
+        for listed in withheld["verdict_reasons"].to_list():
+            for reason in listed or []:
+                reasons[reason] = reasons.get(reason, 0) + 1
+    why = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in reasons.items())
+    return f"{withheld.height} of {group.height} curves withheld" + (f" ({why})" if why else "")
 
 
 def _similar(row: Mapping[str, Any]) -> str:
@@ -394,7 +429,9 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
         )
     else:
         rows = _ratio_rows(tables, nonspecific, settings)
-        q1.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
+        q1.sentences.extend(
+            _ratio_sentence(r, settings, curves) for r in rows.iter_rows(named=True)
+        )
         q1.sentences.extend(_no_ratio_sentences(tables, nonspecific, settings, rows))
         if tables.trend is not None:
             trend = tables.trend.filter(
@@ -432,7 +469,7 @@ def answers(tables: Tables, settings: Settings, numbers: Mapping[str, int]) -> l
             .first()
             .drop("_order", "_comparison")
         )
-    q2.sentences.extend(_ratio_sentence(r, settings) for r in rows.iter_rows(named=True))
+    q2.sentences.extend(_ratio_sentence(r, settings, curves) for r in rows.iter_rows(named=True))
     q2.sentences.extend(_no_ratio_sentences(tables, specific, settings, rows))
     if not q2.sentences:
         q2 = Answer(

@@ -611,7 +611,11 @@ def relative_potency(
         f"block {b} holds only {p}: it does not inform the potency ratio"
         for b, p in contrast.lonely.items()
     ]
-    if ok_u:
+    if not contrast.both:
+        parallelism = pl.DataFrame(schema=PARALLELISM_SCHEMA)
+        status = "not_assessed"
+        notes.append("no block holds both products: their asymptotes cannot be compared")
+    elif ok_u:
         parallelism = _parallelism(
             unconstrained, covs_u, df_u, test, reference, margins,
             contrast.both if multi else None,
@@ -625,14 +629,12 @@ def relative_potency(
         outside = parallelism.filter(~pl.col("within"))["parameter"].to_list()
         notes.append(f"outside the equivalence margins: {', '.join(outside)}")
     delta: tuple[float, float, float] | None = None
-    if status == "equivalent" and ok_c and contrast.both:
+    if status == "equivalent" and ok_c:
         k = f"{len(curves[test])} + {len(curves[reference])} curves"
         found, delta = _potency_rows(constrained, cov_c, contrast, k, level)
         rows = [{**row, "notes": "; ".join([row["notes"], *notes])} for row in found]
     else:
-        if status == "equivalent" and not contrast.both:
-            notes.append("no block holds both products: no potency ratio")
-        elif status == "equivalent":
+        if status == "equivalent":
             notes.append("constrained fit failed (not converged or no finite covariance)")
         reason = "not computed: parallelism " + status + ("; " + "; ".join(notes) if notes else "")
         rows = [
@@ -696,11 +698,12 @@ def _combined_row(
             + ", ".join(left_out)
         )
     if not estimates:
+        why = "no block with similarity shown" if both else "no block holds both products"
         return _row(
             "potency_ratio",
             "combined_weighted",
             parallelism="not_equivalent" if left_out else "not_assessed",
-            notes="not computed: no block with similarity shown; " + "; ".join(notes),
+            notes=f"not computed: {why}; " + "; ".join(notes),
         )
     m = [e[1] for e in estimates]
     comb = combine_log_potencies(

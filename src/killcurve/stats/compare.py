@@ -17,16 +17,25 @@ test product reaches the same lysis at a lower E:T, i.e. it is more potent):
 
 2. Relative potency from the wells of the group
    (:func:`killcurve.stats.potency.relative_potency`: constrained global 4PL
-   with common bottom, top and hill and one et50 per curve, potency = ratio of
-   the products' geometric mean et50; parallelism by equivalence within the
-   comparison's ``parallelism_margins``): ``potency_ratio`` by ``parallel_line_delta`` and
+   with a common hill, bottom and top per block of the comparison's
+   ``blocks`` columns (default ``readout``; one block: common bottom and top)
+   and one et50 per curve; potency = the block-fixed-effect contrast of the
+   curves' ln et50 (one block: ratio of the products' geometric mean et50);
+   parallelism by equivalence within the comparison's
+   ``parallelism_margins``): ``potency_ratio`` by ``parallel_line_delta`` and
    ``parallel_line_fieller`` when ``parallelism`` = ``equivalent``, else the
    same two rows with a null estimate and the labelled fallbacks
-   ``et50_ratio_separate`` (``separate_fits_delta``) and
-   ``lysis_difference_at_<e>`` (``welch_t``, one row per E:T e, % lysis).
-   The tested lots' et50 are fixed parameters: the interval is within-assay
-   and does not carry lot-to-lot sampling variation. A group spanning several targets or
-   readouts gets the two potency rows with a note and no estimate.
+   ``et50_ratio_separate`` (``separate_fits_delta``),
+   ``lysis_difference_at_<e>`` (``welch_t``, one row per E:T e, % lysis) and
+   ``auc_difference`` (``welch_t_auc``: mean curve AUC test − reference,
+   Welch's t on the group's curves); the group's et50-based rows
+   (:data:`ET50_METRICS`) then take its ``parallelism`` and a note
+   "similarity not shown: …" with the failing criteria and their intervals.
+   Groups of ≥ 2 blocks add a ``potency_ratio`` row ``combined_<method>``:
+   one potency per block, combined (Ph. Eur. 5.3 §6.2). The tested lots' et50
+   are fixed parameters: the interval is within-assay and does not carry
+   lot-to-lot sampling variation. A group spanning several targets gets the
+   two potency rows with a note and no estimate.
 
 3. ``et50_ratio`` by ``mixedlm_log_et50`` when each product has ≥ 2 lots in the
    group: :func:`killcurve.stats.mixed.fit_mixed`, ln et50 ~ product (+ the

@@ -29,10 +29,27 @@ parameters are what parallelism is about. With n wells, k_T + k_R curves:
   lysis by default), ``not_equivalent`` otherwise, ``not_assessed`` when a fit
   fails (not converged, no residual df or no finite covariance).
 
+**Blocks** (``blocks``, e.g. ``("readout",)`` or ``("readout", "batch")``): curves
+read with different readouts or on different days need not share their
+asymptotes. With B ≥ 2 blocks in the group (USP <1034> block-specific
+asymptotes), the constrained fit has bottom_b and top_b per block, a common
+hill and one ln et50 per curve (residual df n − 1 − 2B − k_T − k_R); the
+unconstrained fit gives each product its own hill and its own bottom and top
+per block, and equivalence is required on the hill ratio and on the top and
+bottom differences of every block that holds both products
+(``top_difference[<block>]``). A group of one block is fitted exactly as above.
+
 With one curve per product this is the classic two-curve parallel-line fit.
-The ln et50 of a product below is the mean of its curves' ln et50, i.e. its
-et50 is the geometric mean over its curves (L·θ with weights 1/k on the
-curves' ln et50; variances L′VL from the fit's covariance V).
+The log potency ratio δ is a contrast c′θ of the curves' ln et50
+(:func:`block_contrast`): the coefficient of the test indicator in the OLS
+regression of the per-curve ln et50 on block fixed effects + test indicator,
+i.e. Σ_b w_b·(mean ln et50_T,b − mean ln et50_R,b) with w_b ∝
+n_T,b·n_R,b/(n_T,b + n_R,b), Var δ = c′Vc from the fit's covariance V. A
+block holding one product only gets weight 0 (noted); with no block holding
+both, no potency. With one block δ = mean ln et50_T − mean ln et50_R: each
+product's et50 is the geometric mean over its curves. "ln et50_T" and
+"ln et50_R" below are the two halves of c (test curves, reference curves),
+each a weighted mean with weights summing to 1.
 
 **Potency ratio** ρ = et50_T/et50_R from the constrained fit (below 1: the
 test product reaches half-maximal lysis at a lower E:T, i.e. it is more
@@ -77,6 +94,17 @@ a null estimate and a note, and the fallback rows are: ``et50_ratio_separate``
 ``lysis_difference_at_et`` (mean % lysis test − reference at each E:T, Welch's
 t-test and interval, ``welch_t``; the unit is the curve mean when both
 products have ≥ 2 curves at that E:T, otherwise the well).
+:func:`similarity_note` words the failing criteria for the rows of the caller.
+
+**Combined potency** (groups of ≥ 2 blocks): each block holding both products
+also gets its own :func:`relative_potency` (one block: its own parallel fit
+and similarity check); the delta estimates (ln ratio M_i, SE_i, df_i) of the
+blocks whose similarity is shown are combined by
+:func:`killcurve.stats.combination.combine_log_potencies` with W_i = 1/SE_i²
+(Ph. Eur. 5.3 §6.2: weighted, or semi-weighted when the χ² homogeneity test
+has p < 0.05; one estimate: itself) into a ``potency_ratio`` row with method
+``combined_weighted``, ``combined_semi_weighted`` or ``combined_single``; the
+blocks left out (similarity not shown) are counted in its notes.
 """
 
 from __future__ import annotations
@@ -185,6 +213,8 @@ class PotencyResult:
     ``within``. ``status``: ``equivalent``, ``not_equivalent`` or
     ``not_assessed``. ``f_parallel``: the F test of the constrained against the
     unconstrained fit. ``constrained``, ``unconstrained``: the fits.
+    ``log_ratio``: (δ, SE(δ), residual df) of the delta row, None without a
+    potency ratio.
     """
 
     table: pl.DataFrame

@@ -86,7 +86,9 @@ def test_non_parallel_target_over_two_readouts_says_similarity_not_shown(study) 
         assert note.startswith("similarity not shown: hill ratio ")
         assert "(90 % CI " in note and "outside 0.8–1.25" in note
     # The model-free comparisons: lysis at each E:T and the AUC row, Welch's t on the curves.
-    assert shp.filter(pl.col("method") == "welch_t").height == 8
+    lysis = shp.filter(pl.col("method") == "welch_t")
+    assert lysis.height == 8
+    assert all("pooled over the blocks luciferase, release" in n for n in lysis["notes"])
     auc = shp.filter(pl.col("metric") == "auc_difference").row(0, named=True)
     mine = curves.filter(pl.col("target") == "SHP-77")
     a = mine.filter(pl.col("product") == "T")["auc"].to_numpy()

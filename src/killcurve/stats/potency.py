@@ -673,7 +673,11 @@ def relative_potency(
         ]
         if ok_u and contrast.both:
             rows += _separate_rows(unconstrained, covs_u, df_u, contrast, test, reference, level)
-        rows += _welch_rows(data, test, reference, level)
+        pooled = f"pooled over the blocks {', '.join(sorted(set(block_of.values())))}"
+        rows += [
+            {**row, "notes": f"{row['notes']}; {pooled}"} if multi else row
+            for row in _welch_rows(data, test, reference, level)
+        ]
     if multi:
         rows.append(_combined_row(points, test, reference, margins, level, blocks, contrast.both))
     table = pl.DataFrame(

@@ -401,9 +401,9 @@ def _group_rows(
 
     ``group``: the group's usable curves of the comparison's two products;
     ``all_curves``: all its curves of the two products (the AUC row's, default ``group``).
-    Where similarity was assessed and not shown, the et50-based rows carry the
-    group's ``parallelism`` and the "similarity not shown" note, and an
-    ``auc_difference`` row is added.
+    Where similarity was assessed and not shown, the et50-based rows with an
+    estimate carry the group's ``parallelism`` and the "similarity not shown"
+    note, and an ``auc_difference`` row is added.
     """
     test, reference, by = comp["test"], comp["reference"], list(comp.get("by", []))
     test_curves = group.filter(pl.col("product") == test)
@@ -438,7 +438,7 @@ def _group_rows(
     }
     return [
         {**row, "parallelism": status, "notes": "; ".join(filter(None, [note, row["notes"]]))}
-        if row["metric"] in ET50_METRICS
+        if row["metric"] in ET50_METRICS and row.get("estimate") is not None
         else row
         for row in found
     ] + [auc]

@@ -17,16 +17,25 @@ test product reaches the same lysis at a lower E:T, i.e. it is more potent):
 
 2. Relative potency from the wells of the group
    (:func:`killcurve.stats.potency.relative_potency`: constrained global 4PL
-   with common bottom, top and hill and one et50 per curve, potency = ratio of
-   the products' geometric mean et50; parallelism by equivalence within the
-   comparison's ``parallelism_margins``): ``potency_ratio`` by ``parallel_line_delta`` and
+   with a common hill, bottom and top per block of the comparison's
+   ``blocks`` columns (default ``readout``; one block: common bottom and top)
+   and one et50 per curve; potency = the block-fixed-effect contrast of the
+   curves' ln et50 (one block: ratio of the products' geometric mean et50);
+   parallelism by equivalence within the comparison's
+   ``parallelism_margins``): ``potency_ratio`` by ``parallel_line_delta`` and
    ``parallel_line_fieller`` when ``parallelism`` = ``equivalent``, else the
    same two rows with a null estimate and the labelled fallbacks
-   ``et50_ratio_separate`` (``separate_fits_delta``) and
-   ``lysis_difference_at_<e>`` (``welch_t``, one row per E:T e, % lysis).
-   The tested lots' et50 are fixed parameters: the interval is within-assay
-   and does not carry lot-to-lot sampling variation. A group spanning several targets or
-   readouts gets the two potency rows with a note and no estimate.
+   ``et50_ratio_separate`` (``separate_fits_delta``),
+   ``lysis_difference_at_<e>`` (``welch_t``, one row per E:T e, % lysis) and
+   ``auc_difference`` (``welch_t_auc``: mean curve AUC test − reference,
+   Welch's t on the group's curves); the group's et50-based rows
+   (:data:`ET50_METRICS`) then take its ``parallelism`` and a note
+   "similarity not shown: …" with the failing criteria and their intervals.
+   Groups of ≥ 2 blocks add a ``potency_ratio`` row ``combined_<method>``:
+   one potency per block, combined (Ph. Eur. 5.3 §6.2). The tested lots' et50
+   are fixed parameters: the interval is within-assay and does not carry
+   lot-to-lot sampling variation. A group spanning several targets gets the
+   two potency rows with a note and no estimate.
 
 3. ``et50_ratio`` by ``mixedlm_log_et50`` when each product has ≥ 2 lots in the
    group: :func:`killcurve.stats.mixed.fit_mixed`, ln et50 ~ product (+ the
@@ -59,7 +68,7 @@ from killcurve.errors import KillcurveInputError
 from killcurve.fit.curve_table import CURVE_KEYS, curve_id_expr
 from killcurve.stats.mixed import fit_mixed
 from killcurve.stats.multiplicity import METHODS, adjust_table
-from killcurve.stats.potency import ParallelismMargins, relative_potency
+from killcurve.stats.potency import ParallelismMargins, relative_potency, similarity_note
 
 #: Columns a comparison may group by.
 BY_COLUMNS = ("target", "stage", "cryo", "batch")
@@ -81,6 +90,12 @@ RESULT_COLUMNS = {
     "n_plates": pl.Int64,
     "notes": pl.String,
 }
+#: Well columns whose combinations may form the blocks of a potency fit (``blocks``).
+BLOCK_COLUMNS = ("readout", "batch")
+#: Blocks of a comparison without ``blocks`` in its config: one per readout.
+DEFAULT_BLOCKS = ("readout",)
+#: Rows that compare et50 and take the group's similarity verdict when it is not shown.
+ET50_METRICS = ("et50_ratio", "et50_ratio_separate")
 #: Curve keys that, varying inside a group, enter the mixed model as additive factors.
 ADJUST_COLUMNS = ("target", "stage", "cryo")
 
@@ -101,6 +116,12 @@ def check_comparisons(comparisons: Sequence[dict[str, Any]], products: Sequence[
                     f"config key comparisons[{i}].by ({comp['name']}): unknown column "
                     f"{column!r}. Group by any of: {', '.join(BY_COLUMNS)}."
                 )
+        blocks = comp.get("blocks", DEFAULT_BLOCKS)
+        if isinstance(blocks, str) or any(c not in BLOCK_COLUMNS for c in blocks):
+            raise KillcurveInputError(
+                f"config key comparisons[{i}].blocks ({comp['name']}): {blocks!r}; give a list "
+                f"of {', '.join(BLOCK_COLUMNS)} (default [readout])."
+            )
         if comp.get("multiplicity", "holm") not in METHODS:
             raise KillcurveInputError(
                 f"config key comparisons[{i}].multiplicity ({comp['name']}): "
@@ -159,31 +180,41 @@ def _et50_row(test: pl.DataFrame, ref: pl.DataFrame, level: float) -> dict[str, 
 
 
 def _potency_rows(
-    wells: pl.DataFrame, test: str, reference: str, margins: ParallelismMargins, level: float
-) -> list[dict[str, Any]]:
-    """Potency (or fallback) rows of one group from its sample wells."""
+    wells: pl.DataFrame,
+    test: str,
+    reference: str,
+    margins: ParallelismMargins,
+    level: float,
+    blocks: Sequence[str] = DEFAULT_BLOCKS,
+) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """Potency (or fallback) rows of one group from its sample wells, and, where similarity
+    was assessed and not shown, (parallelism status, "similarity not shown: …" note)."""
     counts = _counts(wells, test, reference, pl.col("plate_id"))
     blank = [
         {"metric": "potency_ratio", "method": m, "parallelism": "not_assessed", **counts}
         for m in ("parallel_line_delta", "parallel_line_fieller")
     ]
-    spans = [c for c in ("target", "readout") if c in wells.columns and wells[c].n_unique() > 1]
-    if spans:
-        what = "; ".join(f"{c} {', '.join(sorted(map(str, wells[c].unique())))}" for c in spans)
-        note = f"not computed: the group spans several {what}; add target (or batch) to its by"
-        return [{**row, "notes": note} for row in blank]
+    if "target" in wells.columns and wells["target"].n_unique() > 1:
+        targets = ", ".join(sorted(map(str, wells["target"].unique())))
+        note = f"not computed: the group spans several target {targets}; add target to its by"
+        return [{**row, "notes": note} for row in blank], None
     missing = [
         p for p in (test, reference) if counts["n_test" if p == test else "n_reference"] == 0
     ]
     if missing:
         note = f"not computed: no usable well of {', '.join(missing)} in this group"
-        return [{**row, "notes": note} for row in blank]
+        return [{**row, "notes": note} for row in blank], None
     try:
         result = relative_potency(
-            wells.with_columns(curve_id_expr()), test, reference, margins=margins, level=level
+            wells.with_columns(curve_id_expr()),
+            test,
+            reference,
+            margins=margins,
+            level=level,
+            blocks=blocks,
         )
     except KillcurveInputError as err:
-        return [{**row, "notes": f"not computed: {err}"} for row in blank]
+        return [{**row, "notes": f"not computed: {err}"} for row in blank], None
     f_p = result.table["f_parallel_p"][0]
     extra = f"{wells.height} wells, one et50 per curve (within-assay interval)" + (
         f"; F-test of parallelism p = {f_p:.3g}" if f_p is not None else ""
@@ -203,7 +234,41 @@ def _potency_rows(
                 "notes": notes,
             }
         )
-    return rows
+    if result.status == "equivalent":
+        return rows, None
+    return rows, (result.status, similarity_note(result.parallelism, result.status, margins.alpha))
+
+
+def _auc_row(curves: pl.DataFrame, test: str, reference: str, level: float) -> dict[str, Any]:
+    """``auc_difference``: mean AUC test − reference over the group's curves, Welch's t.
+
+    AUC is the curves' model-free ``auc`` (trapezoid of mean % lysis over log2 E:T,
+    %·log2 units); every curve with a finite AUC, fitted or not, is one observation.
+    """
+    row: dict[str, Any] = {"metric": "auc_difference", "method": "welch_t_auc"}
+    finite = curves.filter(pl.col("auc").is_not_null() & pl.col("auc").is_finite())
+    a = finite.filter(pl.col("product") == test)["auc"].to_numpy()
+    b = finite.filter(pl.col("product") == reference)["auc"].to_numpy()
+    notes = [f"unit: curves, n = {len(a)} vs {len(b)}"]
+    ranges = finite.select("et_min", "et_max").unique()
+    if ranges.height > 1:
+        notes.append("the curves' tested E:T ranges differ: their AUC spans differ")
+    if len(a) < 2 or len(b) < 2:
+        return {**row, "notes": "; ".join([*notes, "fewer than 2 curves in an arm: not tested"])}
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    diff, se = float(a.mean() - b.mean()), float(np.sqrt(va + vb))
+    if se == 0:
+        return {**row, "estimate": diff, "notes": "; ".join([*notes, "no variation: not tested"])}
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    t = float(stats.t.ppf(0.5 + level / 2.0, df))
+    return {
+        **row,
+        "estimate": diff,
+        "lower": diff - t * se,
+        "upper": diff + t * se,
+        "p_value": float(2.0 * stats.t.sf(abs(diff) / se, df)),
+        "notes": "; ".join([*notes, f"Welch df {df:.3g}"]),
+    }
 
 
 def _without_et50(
@@ -329,11 +394,16 @@ def _group_rows(
     group: pl.DataFrame,
     sample: pl.DataFrame | None,
     level: float,
+    all_curves: pl.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """The rows of one group of comparison ``comp`` (number ``i``): its et50 ratio, potency
     (from the group's ``sample`` wells, when given) and mixed-model rows.
 
-    ``group``: the group's usable curves of the comparison's two products.
+    ``group``: the group's usable curves of the comparison's two products;
+    ``all_curves``: all its curves of the two products (the AUC row's, default ``group``).
+    Where similarity was assessed and not shown, the et50-based rows with an
+    estimate carry the group's ``parallelism`` and the "similarity not shown"
+    note, and an ``auc_difference`` row is added.
     """
     test, reference, by = comp["test"], comp["reference"], list(comp.get("by", []))
     test_curves = group.filter(pl.col("product") == test)
@@ -344,8 +414,12 @@ def _group_rows(
             **_counts(group, test, reference, pl.col("plate_ids").str.split(";").explode()),
         }
     ]
+    similarity = None
     if sample is not None:
-        potency = _potency_rows(sample, test, reference, _margins(comp, i), level)
+        blocks = comp.get("blocks", DEFAULT_BLOCKS)
+        potency, similarity = _potency_rows(
+            sample, test, reference, _margins(comp, i), level, blocks
+        )
         found += _without_et50(potency, test_curves, ref_curves)
     lots = [frame["lot"].drop_nulls().n_unique() for frame in (test_curves, ref_curves)]
     if min(lots) >= 2:
@@ -353,7 +427,21 @@ def _group_rows(
         found.append(
             _mixed_row(pair_curves, test, reference, by, level, comp.get("covariates", []))
         )
-    return found
+    if similarity is None:
+        return found
+    status, note = similarity
+    curves = all_curves if all_curves is not None else group
+    auc = {
+        **_auc_row(curves, test, reference, level),
+        "parallelism": status,
+        **_counts(curves, test, reference, pl.col("plate_ids").str.split(";").explode()),
+    }
+    return [
+        {**row, "parallelism": status, "notes": "; ".join(filter(None, [note, row["notes"]]))}
+        if row["metric"] in ET50_METRICS and row.get("estimate") is not None
+        else row
+        for row in found
+    ] + [auc]
 
 
 def compare_products(
@@ -389,15 +477,18 @@ def compare_products(
         for key in groups.iter_rows(named=True):
             group = usable.filter(_group_mask(key) & pl.col("product").is_in([test, reference]))
             wells_of = sample.filter(_group_mask(key)) if sample is not None else None
+            every = pair.filter(_group_mask(key))
 
-            def make(comp=comp, i=i, group=group, wells_of=wells_of) -> list[dict[str, Any]]:
-                return _group_rows(comp, i, group, wells_of, level)
+            def make(
+                comp=comp, i=i, group=group, wells_of=wells_of, every=every
+            ) -> list[dict[str, Any]]:
+                return _group_rows(comp, i, group, wells_of, level, every)
 
             if memo is None:
                 found = make()
             else:
                 settings = json.dumps([comp, i, level, key], sort_keys=True, default=str)
-                parts = [group, wells_of if wells_of is not None else "no wells", settings]
+                parts = [group, every, wells_of if wells_of is not None else "no wells", settings]
                 found = memo(f"{comp['name']} {key}", parts, make)
             base = {"comparison": comp["name"], **dict.fromkeys(by_all), **key}
             rows += [{**base, "test": test, "reference": reference, **r} for r in found]

@@ -202,3 +202,22 @@ def test_a_block_with_one_product_does_not_inform_the_ratio() -> None:
         "no block holds both products: their asymptotes cannot be compared" in potency["notes"][0]
     )
     assert potency["notes"][2].startswith("not computed: no block holds both products")
+
+
+def test_answers_give_the_non_parallel_target_no_potency_and_say_similarity_not_shown(
+    study,
+) -> None:
+    """The report's answers on the same study: SHP-77 (specific, non-parallel over two
+    readouts) is quoted with its et50 ratio and "similarity not shown: hill ratio …", never as
+    a potency ratio; K562 (non-specific, parallel) with "similarity shown"."""
+    from killcurve.report.summary import Settings, Tables, answers
+
+    _, curves, out = study
+    settings = Settings(comparisons=tuple(COMPARISON), stages=())
+    nonspecific, specific = answers(Tables(curves=curves, comparisons=out), settings, {})[:2]
+    assert len(specific.sentences) == 1
+    sentence = specific.sentences[0]
+    assert sentence.startswith("T reached half-maximal lysis of SHP-77 at ")
+    assert "potency" not in sentence
+    assert "similarity not shown: hill ratio " in sentence and "outside 0.8–1.25" in sentence
+    assert all("similarity shown" in s for s in nonspecific.sentences)

@@ -304,12 +304,14 @@ def _withheld(curves: pl.DataFrame | None, row: Mapping[str, Any]) -> str:
 def _similar(row: Mapping[str, Any]) -> str:
     """What the answer says of the group's similarity (forest row column ``similarity``):
     ``similarity shown``; ``similarity not shown: hill ratio … outside …`` (the failed
-    criterion from the potency row's notes, where they name it); ``similarity not assessed``."""
+    criteria, from the row's own notes, which :mod:`killcurve.stats.compare` writes on the
+    et50 rows of a group without similarity); ``similarity not assessed``."""
     similarity = row.get("similarity")
     if similarity is None:
         return ""
     if similarity == "not shown":
-        clauses = str(row.get("similarity_note") or "").split("; ")
+        notes = f"{row.get('notes') or ''}; {row.get('similarity_note') or ''}"
+        clauses = notes.split("; ")
         named = [c for c in clauses if c.startswith("similarity not shown")]
         return named[0] if named else "similarity not shown"
     return f"similarity {similarity}"

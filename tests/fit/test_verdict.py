@@ -168,3 +168,4 @@ def test_prame_named_curves(prame: pl.DataFrame) -> None:
     assert strong["max_mean_lysis"] == pytest.approx(93.503648, abs=1e-5)
     assert (strong["verdict"], strong["verdict_reasons"]) == ("limited", ["few_points"])
     assert strong["top"] == pytest.approx(104.281504, abs=1e-4)
+    assert strong["lu20"] is None and strong["lu20_upper"] is None  # not used: no lytic units

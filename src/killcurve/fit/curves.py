@@ -31,8 +31,9 @@ highest mean % lysis over the curve's tested E:T (model-free).
 Every curve gets a ``verdict`` and ``verdict_reasons`` (:mod:`killcurve.fit.verdict`,
 config ``fit.verdict``) and ``et50_bound`` (``>x``/``<x`` when et50 lies beyond the tested
 range). A curve whose verdict is not in ``fit.verdict.use`` (default: only ``valid``), or
-that carries a flag listed in ``fit.withhold``, keeps its parameters but has its et50 and
-every et50 interval emptied (:func:`withhold_et50`): the verdict reasons and flags say why.
+that carries a flag listed in ``fit.withhold``, keeps its parameters but has its et50, every
+et50 interval and its lytic units emptied (:func:`withhold_et50`): the verdict reasons and
+flags say why.
 A curve without an upper plateau (``top_not_reached``) has ``top``, ``top_se`` and ``emax``
 emptied and the flag ``top_not_estimable`` (:func:`hide_top`).
 """
@@ -383,7 +384,7 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
     ).with_columns(pl.col(floats).fill_nan(None))
     curves = et50_bound(judge(curves, options.verdict, CURVE_FLAGS))
     curves = hide_top(curves).select(list(schema)).sort("curve_id")
-    return withhold_et50(curves, options.withhold, options.verdict.use)
+    return withhold_et50(curves, options.withhold, options.verdict.use, options.lu_columns)
 
 
 #: Columns a curve without an upper plateau leaves empty (flag ``top_not_estimable``).
@@ -411,10 +412,14 @@ def hide_top(curves: pl.DataFrame) -> pl.DataFrame:
 
 
 def withhold_et50(
-    curves: pl.DataFrame, flags: tuple[str, ...], use: tuple[str, ...] | None = None
+    curves: pl.DataFrame,
+    flags: tuple[str, ...],
+    use: tuple[str, ...] | None = None,
+    potency: tuple[str, ...] = (),
 ) -> pl.DataFrame:
     """Curves with :data:`ET50_COLUMNS` emptied where a flag of ``flags`` is set, or (when
-    ``use`` is given) where ``verdict`` is not in ``use`` (``fit.verdict.use``).
+    ``use`` is given) where ``verdict`` is not in ``use`` (``fit.verdict.use``); the columns
+    ``potency`` (the lytic units of the exponential model) are emptied with them.
 
     A curve that does not converge (its optimum may lie at infinity) or whose
     upper plateau the data do not show has no half-maximal point to report: its
@@ -428,5 +433,5 @@ def withhold_et50(
     elif not flags:
         return curves
     return curves.with_columns(
-        pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in ET50_COLUMNS
+        pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in (*ET50_COLUMNS, *potency)
     )

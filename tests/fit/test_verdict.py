@@ -169,3 +169,15 @@ def test_prame_named_curves(prame: pl.DataFrame) -> None:
     assert (strong["verdict"], strong["verdict_reasons"]) == ("limited", ["few_points"])
     assert strong["top"] == pytest.approx(104.281504, abs=1e-4)
     assert strong["lu20"] is None and strong["lu20_upper"] is None  # not used: no lytic units
+
+
+def test_the_methods_state_the_configured_rules() -> None:
+    from killcurve.report.methods import verdict_methods
+
+    default = verdict_methods(None)
+    assert "invalid with any of no_usable_points, too_few_levels, not_converged, flat, " \
+        "below_min_efficacy;" in default  # fmt: skip
+    assert "below 20 %" in default and "whose verdict is valid keep an et50" in default
+    text = verdict_methods({"use": ["valid", "limited"], "min_efficacy": 15, "limited": []})
+    assert "below 15 %" in text and "whose verdict is valid or limited keep" in text
+    assert "otherwise limited with any of none;" in text

@@ -394,8 +394,8 @@ TOP_COLUMNS = ("top", "top_se", "emax")
 def hide_top(curves: pl.DataFrame) -> pl.DataFrame:
     """Curves with :data:`TOP_COLUMNS` emptied where the data show no upper plateau.
 
-    A curve flagged ``top_not_reached`` has not covered 80 % of its fitted span at any
-    tested level: its top (and emax, the response as x → ∞) is extrapolated, often far
+    A curve flagged ``top_not_reached`` covers 80 % of its fitted span at too few tested
+    levels (``fit.flags``): its top (and emax, the response as x → ∞) is extrapolated, often far
     beyond 100 % (5317 % on a real ADCC curve still rising at the highest concentration).
     Following :mod:`killcurve.report.finite`, the cells are empty and ``flags`` gains
     ``top_not_estimable``; what the data do say is ``max_mean_lysis`` (top ≥ it, up to noise).

@@ -1,7 +1,7 @@
 """Per-curve verdicts: may this curve's et50 be used? (``fit.verdict``, ``curves.csv``).
 
 Every curve gets ``verdict`` = ``invalid``, ``limited`` or ``valid`` and ``verdict_reasons``
-(the reasons that decided it, invalid ones first, in :data:`REASON_ORDER`). A reason is a
+(the reasons that decided it, invalid ones first, each group in :func:`reason_order`). A reason is a
 flag of the curve (:data:`killcurve.fit.curves.CURVE_FLAGS`) or one of :data:`EXTRA_REASONS`,
 measured here:
 

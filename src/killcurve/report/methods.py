@@ -119,10 +119,11 @@ def verdict_methods(verdict: Mapping[str, Any] | None) -> str:
     return (
         f"Curve verdicts: invalid with any of {listed(rules.invalid)}; otherwise limited with "
         f"any of {listed(rules.limited)}; otherwise valid (below_min_efficacy: highest mean "
-        f"% lysis over the tested E:T below {rules.min_efficacy:g} %; too_few_levels: fewer "
-        "distinct E:T or wells than free parameters, not fitted). Only curves whose verdict "
-        f"is {' or '.join(rules.use) or 'none'} keep an et50 and its intervals, and so enter "
-        "ratios, trends, thaw retention and answers; the verdict_reasons say why. A curve "
+        f"% lysis over the tested E:T levels below {rules.min_efficacy:g} %; too_few_levels: "
+        "fewer tested E:T levels or wells than free parameters, not fitted). Only curves "
+        f"whose verdict is {' or '.join(rules.use) or 'none'} keep an et50 and its intervals "
+        "(and lytic units), and so enter ratios, trends, thaw retention and answers; the "
+        "verdict_reasons say why. A curve "
         "without an upper plateau (top_not_reached) has top and emax left empty "
         "(top_not_estimable); max_mean_lysis is what the data show of its top."
     )

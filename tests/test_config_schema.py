@@ -52,6 +52,26 @@ def test_bundled_config_is_valid_and_defaults_are_filled() -> None:
             "min_plateau_levels": 1,
         },
         "withhold": [],
+        "verdict": {
+            "invalid": [
+                "no_usable_points",
+                "too_few_levels",
+                "not_converged",
+                "flat",
+                "below_min_efficacy",
+            ],
+            "limited": [
+                "top_not_reached",
+                "et50_above_range",
+                "et50_below_range",
+                "ci_unbounded",
+                "hill_extreme",
+                "negative_lysis",
+                "few_points",
+            ],
+            "min_efficacy": 20,
+            "use": ["valid"],
+        },
     }
     assert config["axis"] == {"variable": "et_ratio"}
 

@@ -72,6 +72,41 @@ def test_every_curve_is_fitted_and_its_et50_interval_covers_truth(curves: pl.Dat
     assert misses <= bound, curves.filter(~covered).select("curve_id", "et50", "true_et50")
 
 
+def test_every_example_curve_has_a_verdict_and_nearly_all_are_valid(curves: pl.DataFrame) -> None:
+    """A well-designed study: 65 of 66 curves valid with the default fit.verdict rules."""
+    assert dict(curves["verdict"].value_counts().iter_rows()) == {"valid": 65, "limited": 1}
+    limited = curves.filter(pl.col("verdict") == "limited").row(0, named=True)
+    # 200-L02 at d7 on K562: still rising at E:T 40 (80 % of lysis, fitted top 109 %)
+    assert limited["curve_id"] == "NEUK200-13|200-L02|K562|expansion_d7|fresh|B1"
+    assert limited["verdict_reasons"] == ["ci_unbounded", "top_not_reached"]
+    assert limited["et50"] is None and limited["top"] is None
+    assert limited["max_mean_lysis"] == pytest.approx(80.019249, abs=1e-5)
+    valid = curves.filter(pl.col("verdict") == "valid")
+    assert valid["et50"].null_count() == 0 and valid["top"].null_count() == 0
+    assert valid["max_mean_lysis"].min() == pytest.approx(69.226256, abs=1e-5)
+
+
+@pytest.mark.workflow
+def test_verdicts_reach_the_tables_the_workbook_and_the_report(example_run: Path) -> None:
+    import fastexcel
+
+    tables = example_run / "results/tables"
+    csv = pl.read_csv(tables / "curves.csv", infer_schema=False)
+    row = csv.filter(pl.col("curve_id") == "NEUK200-13|200-L02|K562|expansion_d7|fresh|B1")
+    assert row["verdict"].to_list() == ["limited"]
+    assert row["verdict_reasons"].to_list() == ["ci_unbounded;top_not_reached"]
+    assert row["flags"].to_list() == ["ci_unbounded;top_not_reached;top_not_estimable"]
+    assert row["top"].to_list() == [None] and row["et50"].to_list() == [None]
+    sheet = fastexcel.read_excel(str(tables / "killcurve_tables.xlsx"))
+    book = sheet.load_sheet_by_name("curves").to_polars()
+    assert {"verdict", "verdict_reasons", "max_mean_lysis"} <= set(book.columns)
+    assert book["verdict"].value_counts().sort("verdict").rows() == [("limited", 1), ("valid", 65)]
+    report = (example_run / "results/report.html").read_text(encoding="utf-8")
+    assert "66 curves (1 flagged; 65 valid, 1 limited, 0 invalid)" in report
+    assert "Curve verdicts: invalid with any of no_usable_points, too_few_levels" in report
+    assert "below 20 %" in report and "<th>verdict</th>" in report
+
+
 @pytest.mark.workflow
 def test_every_comparison_interval_covers_the_true_ratio(example_run: Path) -> None:
     comps = pl.read_csv(example_run / "results/tables/comparisons.csv", infer_schema=False)

@@ -10,6 +10,7 @@ import pytest
 from scipy import optimize
 
 from killcurve.fit.curves import FitOptions, fit_curves
+from killcurve.fit.verdict import VERDICTS, VerdictRules
 from tests.test_curves import X, four_pl
 
 TRUTH = {"bottom": 4.0, "top": 88.0, "et50": 3.0, "hill": 1.3}
@@ -78,9 +79,10 @@ def test_weighted_fits_recover_et50_more_precisely_with_calibrated_intervals() -
     percentile of |ln error| 0.26–0.28 and 0.24–0.25; Wald 95 % coverage 0.96–0.97 and
     0.95–0.97."""
     wells = _release_wells(300, cv=0.10, seed=8)
+    every = VerdictRules(use=VERDICTS)  # the estimator on every curve, whatever its verdict
     errors, coverage = {}, {}
     for weighting in ("none", "signal"):
-        curves = fit_curves(wells, FitOptions(weighting=weighting, profile=False))
+        curves = fit_curves(wells, FitOptions(weighting=weighting, profile=False, verdict=every))
         ok = curves.filter(pl.col("converged"))
         assert ok.height >= 295
         errors[weighting] = np.abs(np.log(ok["et50"].to_numpy() / 3.0))
@@ -96,7 +98,9 @@ def test_weighted_residual_bootstrap_covers_like_the_wald_interval() -> None:
     e*/√w: on 60 weighted release curves its 95 % percentile interval of et50 covers the
     truth about as often as nominal."""
     wells = _release_wells(60, cv=0.10, seed=9)
-    options = FitOptions(weighting="signal", profile=False, bootstrap=200, seed=3)
+    options = FitOptions(
+        weighting="signal", profile=False, bootstrap=200, seed=3, verdict=VerdictRules(use=VERDICTS)
+    )
     curves = fit_curves(wells, options).filter(pl.col("converged"))
     covered = ((curves["et50_boot_lower"] <= 3.0) & (curves["et50_boot_upper"] >= 3.0)).mean()
     assert 0.88 <= covered <= 1.0

@@ -177,7 +177,30 @@ def study_problems(design: StudyDesign, study: Path, cores: int = 2) -> tuple[st
         return outcome.kind, []
     problems = [f"missing {p}" for p in missing_outputs(study, design.viability)]
     problems += nonfinite_cells(study)
+    problems += verdict_problems(study)
     return outcome.kind, problems
+
+
+def verdict_problems(study: Path) -> list[str]:
+    """Curves tables without ``verdict``/``verdict_reasons`` columns, or curves without a
+    verdict (``valid``, ``limited`` or ``invalid``)."""
+    from killcurve.fit.verdict import VERDICTS
+
+    found = []
+    tables = study / "results/tables"
+    for frame, where in (
+        (pl.read_parquet(tables / "curves.parquet"), "curves.parquet"),
+        (pl.read_csv(tables / "curves.csv", infer_schema=False), "curves.csv"),
+    ):
+        missing = [c for c in ("verdict", "verdict_reasons") if c not in frame.columns]
+        if missing:
+            found.append(f"{where}: no column {', '.join(missing)}")
+            continue
+        bad = frame.filter(~pl.col("verdict").is_in(list(VERDICTS)).fill_null(False))
+        if bad.height:
+            example = bad["curve_id"][0]
+            found.append(f"{where}: {bad.height} curves without a verdict, e.g. {example}")
+    return found
 
 
 def expects_input_error(design: StudyDesign) -> bool:

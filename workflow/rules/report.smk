@@ -76,6 +76,7 @@ rule render_report:
         captions=config.get("captions", ""),
         settings=DOSSIER_SETTINGS,
         outliers=config["fit"]["outliers"],
+        verdict=config["fit"]["verdict"],
         # Screen-size copies of the figures, remade when a figure changes (killcurve.common.memo).
         cache=MEMO_CACHE,
     script:

@@ -18,4 +18,5 @@ run(
     settings=dict(snakemake.params.settings),
     cache=Path(snakemake.params.cache),
     outliers=dict(snakemake.params.outliers),
+    verdict=dict(snakemake.params.verdict),
 )

@@ -127,8 +127,8 @@ def _internal(model: Model, name: str, values: np.ndarray) -> np.ndarray:
 def curve_grid(curves: pl.DataFrame, n: int = 101) -> pl.DataFrame:
     """Fitted values on a log-spaced E:T grid over each fitted curve's tested range.
 
-    Curves without an et50 (withheld by ``fit.withhold``) get no grid: their fit is not
-    reported, so it is not drawn either.
+    Curves without an et50 (withheld by their verdict or ``fit.withhold``) or without a top
+    (``top_not_estimable``) get no grid: their fit is not reported, so it is not drawn either.
     """
     fitted = curves.filter(pl.col("converged") & pl.col("emax").is_not_null())
     u = np.linspace(0.0, 1.0, n)
@@ -160,7 +160,7 @@ def curve_residuals(wells: pl.DataFrame, curves: pl.DataFrame) -> pl.DataFrame:
 
     Columns: the curve keys, ``curve_id``, ``plate_id``, ``well``, ``et_ratio``,
     ``pct_lysis``, ``fitted``, ``residual``. Curves that were not fitted, or whose et50
-    was withheld, have no rows.
+    was withheld or top not estimable, have no rows.
     """
     params = curves.filter(pl.col("converged") & pl.col("emax").is_not_null()).select(
         "curve_id", "model", *_param_columns(curves)

@@ -25,9 +25,17 @@ Flags (``;``-separated in CSV, a list in Parquet): those of
 * ``no_usable_points``: every well of the curve is excluded; not fitted.
 
 A curve with fewer distinct E:T than free parameters, or no more points than
-free parameters, is not fitted and carries ``few_points``. A curve carrying a
-flag listed in ``fit.withhold`` keeps its parameters but has its et50 and every
-et50 interval emptied (:func:`withhold_et50`): the flag says why.
+free parameters, is not fitted and carries ``few_points``. ``max_mean_lysis`` is the
+highest mean % lysis over the curve's tested E:T (model-free).
+
+Every curve gets a ``verdict`` and ``verdict_reasons`` (:mod:`killcurve.fit.verdict`,
+config ``fit.verdict``) and ``et50_bound`` (``>x``/``<x`` when et50 lies beyond the tested
+range). A curve whose verdict is not in ``fit.verdict.use`` (default: only ``valid``), or
+that carries a flag listed in ``fit.withhold``, keeps its parameters but has its et50, every
+et50 interval and its lytic units emptied (:func:`withhold_et50`): the verdict reasons and
+flags say why.
+A curve without an upper plateau (``top_not_reached``) has ``top``, ``top_se`` and ``emax``
+emptied and the flag ``top_not_estimable`` (:func:`hide_top`).
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from killcurve.fit.inference import (
     summarise,
 )
 from killcurve.fit.models import MODELS, Model, get_model, internal_value, natural_names
+from killcurve.fit.verdict import VerdictRules, et50_bound, judge
 from killcurve.fit.weighting import point_scales, with_fit_weights
 from killcurve.study.axis import ET50_COLUMNS
 
@@ -77,6 +86,7 @@ class FitOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     withhold: tuple[str, ...] = ()
     weighting: str = "none"
+    verdict: VerdictRules = field(default_factory=VerdictRules)
 
     @classmethod
     def from_config(cls, fit: Mapping[str, object]) -> FitOptions:
@@ -128,6 +138,10 @@ class FitOptions:
             thresholds=thresholds,
             withhold=withhold,
             weighting=str(fit.get("weighting", "none")),
+            verdict=VerdictRules.from_config(
+                fit.get("verdict"),  # type: ignore[arg-type]
+                CURVE_FLAGS,
+            ),
         )
 
     @property
@@ -152,6 +166,7 @@ _FLOATS = (
     "et_at_50",
     "emax",
     "auc",
+    "max_mean_lysis",
 )
 _FIT_FLOATS = ("et_min", "et_max", "rss", "aicc")
 
@@ -167,7 +182,9 @@ def curve_columns(options: FitOptions | None = None) -> tuple[str, ...]:
         "se_convention",
         "weighting",
         "ci_level",
-        *_FLOATS,
+        *_FLOATS[: _FLOATS.index("et_at_50")],
+        "et50_bound",
+        *_FLOATS[_FLOATS.index("et_at_50") :],
         *options.lu_columns,
         "n_points",
         "n_et",
@@ -176,6 +193,8 @@ def curve_columns(options: FitOptions | None = None) -> tuple[str, ...]:
         "converged",
         "fit_method",
         "flags",
+        "verdict",
+        "verdict_reasons",
         "plate_ids",
     )
 
@@ -212,6 +231,7 @@ def _data_summary(points: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.when(pl.len() >= 2).then(pl.col("piece").sum()).alias("auc"),
             pl.len().alias("n_et"),
+            pl.col("mean").max().alias("max_mean_lysis"),
         )
     )
     per_curve = points.group_by("curve_id", *CURVE_KEYS).agg(
@@ -302,7 +322,16 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
     schema.update(
         {
             c: pl.String
-            for c in ("curve_id", *CURVE_KEYS, "readout", "model", "se_convention", "weighting")
+            for c in (
+                "curve_id",
+                *CURVE_KEYS,
+                "readout",
+                "model",
+                "se_convention",
+                "weighting",
+                "et50_bound",
+                "verdict",
+            )
         }
     )
     schema.update(
@@ -312,6 +341,7 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
         converged=pl.Boolean,
         fit_method=pl.String,
         flags=pl.List(pl.String),
+        verdict_reasons=pl.List(pl.String),
         plate_ids=pl.String,
     )
     if used.height:
@@ -344,29 +374,64 @@ def fit_curves(wells: pl.DataFrame, options: FitOptions | None = None) -> pl.Dat
         pl.col("converged").fill_null(False),
         pl.col("fit_method").fill_null("none"),
     )
+    judged = ("verdict", "verdict_reasons", "et50_bound")
     for column, dtype in schema.items():
-        if column not in curves.columns:
+        if column not in curves.columns and column not in judged:
             curves = curves.with_columns(pl.lit(None, dtype).alias(column))
     floats = [c for c, t in schema.items() if t == pl.Float64]
-    curves = (
-        curves.with_columns(pl.col(c).cast(t) for c, t in schema.items())
-        .with_columns(pl.col(floats).fill_nan(None))
-        .select(list(schema))
-        .sort("curve_id")
+    curves = curves.with_columns(
+        pl.col(c).cast(t) for c, t in schema.items() if c not in judged
+    ).with_columns(pl.col(floats).fill_nan(None))
+    curves = et50_bound(judge(curves, options.verdict, CURVE_FLAGS))
+    curves = hide_top(curves).select(list(schema)).sort("curve_id")
+    return withhold_et50(curves, options.withhold, options.verdict.use, options.lu_columns)
+
+
+#: Columns a curve without an upper plateau leaves empty (flag ``top_not_estimable``).
+TOP_COLUMNS = ("top", "top_se", "emax")
+
+
+def hide_top(curves: pl.DataFrame) -> pl.DataFrame:
+    """Curves with :data:`TOP_COLUMNS` emptied where the data show no upper plateau.
+
+    A curve flagged ``top_not_reached`` covers 80 % of its fitted span at too few tested
+    levels (``fit.flags``): its top (and emax, the response as x → ∞) is extrapolated, often far
+    beyond 100 % (5317 % on a real ADCC curve still rising at the highest concentration).
+    Following :mod:`killcurve.report.finite`, the cells are empty and ``flags`` gains
+    ``top_not_estimable``; what the data do say is ``max_mean_lysis`` (top ≥ it, up to noise).
+    A curve without top gets no fitted line, residuals or fitted lysis at a reference x.
+    """
+    hide = pl.col("flags").list.contains("top_not_reached").fill_null(False)
+    return curves.with_columns(
+        *(pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in TOP_COLUMNS),
+        pl.when(hide)
+        .then(pl.col("flags").list.concat(pl.lit(["top_not_estimable"])))
+        .otherwise(pl.col("flags"))
+        .alias("flags"),
     )
-    return withhold_et50(curves, options.withhold)
 
 
-def withhold_et50(curves: pl.DataFrame, flags: tuple[str, ...]) -> pl.DataFrame:
-    """Curves with :data:`ET50_COLUMNS` emptied where a flag of ``flags`` is set.
+def withhold_et50(
+    curves: pl.DataFrame,
+    flags: tuple[str, ...],
+    use: tuple[str, ...] | None = None,
+    potency: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """Curves with :data:`ET50_COLUMNS` emptied where a flag of ``flags`` is set, or (when
+    ``use`` is given) where ``verdict`` is not in ``use`` (``fit.verdict.use``); the columns
+    ``potency`` (the lytic units of the exponential model) are emptied with them.
 
     A curve that does not converge (its optimum may lie at infinity) or whose
     upper plateau the data do not show has no half-maximal point to report: its
-    et50 is a number the data do not determine. Its flags say why it is empty.
+    et50 is a number the data do not determine. Its flags and verdict say why it is empty.
     """
-    if not flags:
+    hide = pl.lit(False)
+    if flags:
+        hide = pl.col("flags").list.set_intersection(pl.lit(list(flags))).list.len() > 0
+    if use is not None:
+        hide = hide | ~pl.col("verdict").is_in(list(use))
+    elif not flags:
         return curves
-    hide = pl.col("flags").list.set_intersection(pl.lit(list(flags))).list.len() > 0
     return curves.with_columns(
-        pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in ET50_COLUMNS
+        pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in (*ET50_COLUMNS, *potency)
     )

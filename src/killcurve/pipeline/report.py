@@ -74,13 +74,15 @@ def report(
     settings: dict[str, Any] | None = None,
     cache: Path | None = None,
     outliers: dict[str, Any] | None = None,
+    verdict: dict[str, Any] | None = None,
 ) -> None:
     """Write the self-contained HTML report: answers first, figures numbered as in the pack.
 
     ``tables``: the optional tables (``trend``, ``retention``, ``viability_lots``,
     ``viability_products``) as for :func:`plot_dossier`; ``settings`` likewise. With
     ``cache`` (a directory), each figure's screen-size copy is made once per PNG content
-    (:func:`_screen_copy`). ``outliers``: the config's ``fit.outliers``, for the methods.
+    (:func:`_screen_copy`). ``outliers``, ``verdict``: the config's ``fit.outliers`` and
+    ``fit.verdict``, for the methods.
     """
     from killcurve.report.html import Figure, PlateMaps, Section, render_report
     from killcurve.report.methods import methods
@@ -128,7 +130,7 @@ def report(
         maps,
         tuple(
             m if m.startswith("Readout") else text(m)
-            for m in methods(data.curves, outliers, _n_outliers(wells))
+            for m in methods(data.curves, outliers, _n_outliers(wells), verdict)
         ),
         provenance_table(json.loads(Path(provenance).read_text())),
         section,
@@ -179,9 +181,10 @@ def workbook(
     internal, axis = read_curves(curves)
     fits = censored_curves(internal)
     human = fits.select(
-        "curve_id", *CURVE_KEYS, "readout", pl.col("et50_text").alias("et50"), "et50_lower",
-        "et50_upper", pl.col("et_at_50_text").alias("et_at_50"), "emax", "hill", "auc",
-        "n_points", "converged", "flags", "plate_ids",
+        "curve_id", *CURVE_KEYS, "readout", "verdict", pl.col("et50_text").alias("et50"),
+        "et50_lower", "et50_upper", pl.col("et_at_50_text").alias("et_at_50"), "emax",
+        "max_mean_lysis", "hill", "auc", "n_points", "converged", "verdict_reasons", "flags",
+        "plate_ids",
     )  # fmt: skip
     human = axis.public_names(human)
     sheets = {

@@ -50,9 +50,9 @@ class Figure:
 
 #: Columns of the report's curve table (E:T axis names, or their concentration-axis names).
 CURVE_TABLE = (
-    "curve_id", "readout", "et50", "ec50", "et50_lower", "ec50_lower", "et50_upper",
-    "ec50_upper", "et_at_50", "conc_at_50", "emax", "hill", "auc", "n_points", "converged",
-    "flags",
+    "curve_id", "readout", "verdict", "et50", "ec50", "et50_lower", "ec50_lower", "et50_upper",
+    "ec50_upper", "et50_bound", "ec50_bound", "et_at_50", "conc_at_50", "emax",
+    "max_mean_lysis", "hill", "auc", "n_points", "converged", "verdict_reasons", "flags",
 )  # fmt: skip
 
 
@@ -338,6 +338,8 @@ def render_report(
     section = section or Section()
     n_fail = qc.filter(~pl.col("pass")).height
     n_flagged = curves.filter(pl.col("flags").list.len() > 0).height
+    counts = dict(curves["verdict"].value_counts().iter_rows())
+    verdicts = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("valid", "limited", "invalid"))
     killing, viability = dossier_tables_html(section, words)
     parts = [
         "<!DOCTYPE html>",
@@ -346,7 +348,7 @@ def render_report(
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(study)}</h1>",
         f'<p class="note">killcurve {html.escape(__version__)} · {qc.height} plates '
-        f"({n_fail} failed QC) · {curves.height} curves ({n_flagged} flagged).</p>",
+        f"({n_fail} failed QC) · {curves.height} curves ({n_flagged} flagged; {verdicts}).</p>",
         _nav(),
         *answers_html(section),
         '<h2 id="comparisons">Comparisons</h2>',

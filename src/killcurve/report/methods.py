@@ -10,6 +10,7 @@ import polars as pl
 from killcurve.assay.readouts import READOUTS
 from killcurve.fit.curve_table import model_label
 from killcurve.fit.models import get_model
+from killcurve.fit.verdict import VerdictRules
 
 #: The standard-error conventions, as the methods state them.
 SE_TEXT = {
@@ -110,15 +111,38 @@ def outlier_methods(outliers: Mapping[str, Any] | None, n_marked: int) -> str:
     )
 
 
+def verdict_methods(verdict: Mapping[str, Any] | None) -> str:
+    """The verdict sentence for the config's ``fit.verdict`` (defaults where a key is absent;
+    the fit stage has validated the names)."""
+    rules = VerdictRules.from_config(verdict, flags=None)
+    listed = lambda names: ", ".join(names) or "none"  # noqa: E731
+    return (
+        f"Curve verdicts: invalid with any of {listed(rules.invalid)}; otherwise limited with "
+        f"any of {listed(rules.limited)}; otherwise valid (below_min_efficacy: highest mean "
+        f"% lysis over the tested E:T levels below {rules.min_efficacy:g} %; too_few_levels: "
+        "fewer tested E:T levels or wells than free parameters, not fitted). Only curves "
+        f"whose verdict is {' or '.join(rules.use) or 'none'} keep an et50 and its intervals "
+        "(and lytic units), and so enter ratios, trends, thaw retention and answers; the "
+        "verdict_reasons say why. A curve "
+        "without an upper plateau (top_not_reached) has top and emax left empty "
+        "(top_not_estimable); max_mean_lysis is what the data show of its top."
+    )
+
+
 def methods(
-    curves: pl.DataFrame, outliers: Mapping[str, Any] | None = None, n_outliers: int = 0
+    curves: pl.DataFrame,
+    outliers: Mapping[str, Any] | None = None,
+    n_outliers: int = 0,
+    verdict: Mapping[str, Any] | None = None,
 ) -> tuple[str, ...]:
-    """Every methods sentence of a run, the curve sentence from its own curve table and the
-    outlier sentence from the config's ``fit.outliers`` (:func:`outlier_methods`)."""
+    """Every methods sentence of a run, the curve sentence from its own curve table, the
+    outlier sentence from the config's ``fit.outliers`` (:func:`outlier_methods`) and the
+    verdict sentence from its ``fit.verdict`` (:func:`verdict_methods`)."""
     return (
         *METHODS[: len(READOUTS) + 1],
         outlier_methods(outliers, n_outliers),
         curve_methods(curves),
+        verdict_methods(verdict),
         *METHODS[len(READOUTS) + 1 :],
         *DOSSIER_METHODS,
     )

@@ -1,10 +1,12 @@
 """Tables for people: censored values as ``>x``/``<x`` and an Excel workbook, one sheet per table.
 
 A curve whose et50 lies beyond the tested E:T range has no measured et50: the
-human-facing tables show it as ``>40`` (above the highest E:T tested) or
-``<0.31`` (below the lowest) instead of the extrapolated number, which stays in
-``curves.csv``/``curves.parquet`` for the record. Likewise ``et_at_50`` is
-``>x`` when the fitted curve stays below 50 % lysis up to the highest E:T.
+human-facing tables show its ``et50_bound`` (:func:`killcurve.fit.verdict.et50_bound`),
+``>40`` (above the highest E:T tested) or ``<0.31`` (below the lowest), instead of a
+number (the extrapolated et50 stays in ``curves.csv``/``curves.parquet`` for the record
+when the curve's verdict is used, ``fit.verdict.use``). Likewise ``et_at_50`` is ``>x``
+when the fitted curve stays below 50 % lysis up to the highest E:T (also when its top is
+not estimable: still rising there).
 """
 
 from __future__ import annotations
@@ -41,20 +43,13 @@ def _text(column: str, digits: int = 3) -> pl.Expr:
 
 def censored_curves(curves: pl.DataFrame) -> pl.DataFrame:
     """``curves`` plus text columns ``et50_text``, ``et_at_50_text`` (``>x``/``<x`` if censored)."""
-    above = pl.col("flags").list.contains("et50_above_range")
-    below = pl.col("flags").list.contains("et50_below_range")
     never = pl.col("flags").list.contains("never_reaches_50")
     return curves.with_columns(
-        pl.when(above)
-        .then(pl.lit(">") + _text("et_max", 6))
-        .when(below)
+        pl.coalesce(pl.col("et50_bound"), _text("et50")).alias("et50_text"),
+        pl.when(never & (pl.col("bottom") > 50))
         .then(pl.lit("<") + _text("et_min", 6))
-        .otherwise(_text("et50"))
-        .alias("et50_text"),
-        pl.when(never & (pl.col("top") < 50))
+        .when(never & ((pl.col("top") < 50) | pl.col("top").is_null()))
         .then(pl.lit(">") + _text("et_max", 6))
-        .when(never & (pl.col("bottom") > 50))
-        .then(pl.lit("<") + _text("et_min", 6))
         .otherwise(_text("et_at_50"))
         .alias("et_at_50_text"),
     )

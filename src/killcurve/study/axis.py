@@ -52,6 +52,7 @@ ET50_COLUMNS = (
 #: Internal curve column → its name on the concentration axis.
 _CONC_COLUMNS = {
     **{c: c.replace("et50", "ec50") for c in ET50_COLUMNS},
+    "et50_bound": "ec50_bound",
     "et_at_50": "conc_at_50",
     "n_et": "n_conc",
     "et_min": "conc_min",
@@ -233,13 +234,15 @@ def read_curves(path: Path) -> tuple[pl.DataFrame, Axis]:
 
 
 def _rename(frame: pl.DataFrame, names: dict[str, str], old: str, new: str) -> pl.DataFrame:
-    """Columns renamed by ``names`` (those present); ``old`` → ``new`` in the flags."""
+    """Columns renamed by ``names`` (those present); ``old`` → ``new`` in the flags and
+    verdict reasons."""
     frame = frame.rename({k: v for k, v in names.items() if k in frame.columns})
-    kind = frame.schema.get("flags")
-    if kind == pl.String:
-        return frame.with_columns(pl.col("flags").str.replace_all(old, new))
-    if kind == pl.List(pl.String):
-        return frame.with_columns(pl.col("flags").list.eval(pl.element().str.replace(old, new)))
+    for column in ("flags", "verdict_reasons"):
+        kind = frame.schema.get(column)
+        if kind == pl.String:
+            frame = frame.with_columns(pl.col(column).str.replace_all(old, new))
+        elif kind == pl.List(pl.String):
+            frame = frame.with_columns(pl.col(column).list.eval(pl.element().str.replace(old, new)))
     return frame
 
 

@@ -371,8 +371,9 @@ def test_adcc_example_runs_end_to_end(tmp_path: Path) -> None:
     assert "ST3 reached half-maximal lysis of HER2+ target cells at 2.2× the concentration of " \
         "TRA (ec50 ratio; 95 % CI" in answers  # fmt: skip
     assert answers.count("reached half-maximal lysis") == 4
-    assert "deglyc vs TRA on HER2+ target cells: no ratio (no converged test curve with an " \
-        "ec50)." in answers  # fmt: skip
+    assert "deglyc vs TRA on HER2+ target cells: no ratio (no test curve with a usable ec50 " \
+        "(converged, verdict in fit.verdict.use); 22 of 44 curves withheld (below min " \
+        "efficacy 13, " in answers  # fmt: skip
 
 
 def test_many_lots_in_one_state_are_drawn_per_product(fitted: dict[str, object]) -> None:

@@ -221,3 +221,27 @@ def test_answers_give_the_non_parallel_target_no_potency_and_say_similarity_not_
     assert "potency" not in sentence
     assert "similarity not shown: hill ratio " in sentence and "outside 0.8–1.25" in sentence
     assert all("similarity shown" in s for s in nonspecific.sentences)
+
+
+def test_a_curve_without_a_usable_et50_stays_out_of_the_potency_fit(study) -> None:
+    """K562: one T curve's et50 withheld (as a verdict outside fit.verdict.use does): the
+    parallel-line potency is that of the other curves' wells, and the notes count it."""
+    wells, curves, _ = study
+    k562 = curves.filter(pl.col("target") == "K562")
+    dropped = k562.filter(pl.col("product") == "T")["curve_id"][0]
+    withheld = k562.with_columns(
+        pl.when(pl.col("curve_id") == dropped).then(None).otherwise(pl.col("et50")).alias("et50")
+    )
+    mine = wells.filter(pl.col("target") == "K562")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = compare_products(withheld, COMPARISON, mine)
+    delta = out.filter(pl.col("method") == "parallel_line_delta").row(0, named=True)
+    assert "1 curve without a usable et50 (verdict or fit.withhold) left out" in delta["notes"]
+    rest = mine.with_columns(curve_id_expr()).filter(pl.col("curve_id") != dropped)
+    want = relative_potency(rest, "T", "R", blocks=("readout",)).table
+    want = want.filter(pl.col("method") == "parallel_line_delta")
+    assert delta["estimate"] == pytest.approx(want["estimate"][0], rel=1e-12)
+    assert (delta["lower"], delta["upper"]) == pytest.approx(
+        (want["lower"][0], want["upper"][0]), rel=1e-12
+    )

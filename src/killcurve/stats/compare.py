@@ -35,7 +35,10 @@ test product reaches the same lysis at a lower E:T, i.e. it is more potent):
    one potency per block, combined (Ph. Eur. 5.3 §6.2). The tested lots' et50
    are fixed parameters: the interval is within-assay and does not carry
    lot-to-lot sampling variation. A group spanning several targets gets the
-   two potency rows with a note and no estimate.
+   two potency rows with a note and no estimate. Only the wells of curves with
+   a usable et50 enter these fits: a curve whose verdict is not in
+   ``fit.verdict.use`` (or withheld by ``fit.withhold``) is left out and
+   counted in the notes.
 
 3. ``et50_ratio`` by ``mixedlm_log_et50`` when each product has ≥ 2 lots in the
    group: :func:`killcurve.stats.mixed.fit_mixed`, ln et50 ~ product (+ the
@@ -154,7 +157,10 @@ def _et50_row(test: pl.DataFrame, ref: pl.DataFrame, level: float) -> dict[str, 
     out: dict[str, Any] = {"metric": "et50_ratio", "parallelism": "not_assessed", "notes": ""}
     if len(a) == 0 or len(b) == 0:
         missing = "test" if len(a) == 0 else "reference"
-        out.update(method="none", notes=f"no converged {missing} curve with an et50")
+        out.update(
+            method="none",
+            notes=f"no {missing} curve with a usable et50 (converged, verdict in fit.verdict.use)",
+        )
         return out
     diff = float(a.mean() - b.mean())
     if len(a) >= 2 and len(b) >= 2:
@@ -237,6 +243,39 @@ def _potency_rows(
     if result.status == "equivalent":
         return rows, None
     return rows, (result.status, similarity_note(result.parallelism, result.status, margins.alpha))
+
+
+def _used_potency_rows(
+    comp: dict[str, Any], i: int, group: pl.DataFrame, sample: pl.DataFrame, level: float
+) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """:func:`_potency_rows` of the wells of the group's curves with a usable et50 (``group``).
+
+    A curve whose verdict is not in ``fit.verdict.use`` (or withheld by ``fit.withhold``) has
+    no et50 to use in a ratio, so its wells stay out of the parallel-line fits; the notes count
+    it. The model-free ``lysis_difference_at_<e>`` rows compare every well of the group: where
+    curves were left out and the fits of the used ones show no similarity, they come from all
+    the group's wells.
+    """
+    test, reference = comp["test"], comp["reference"]
+    blocks = comp.get("blocks", DEFAULT_BLOCKS)
+    margins = _margins(comp, i)
+    marked = sample.with_columns(curve_id_expr())
+    used = marked.filter(pl.col("curve_id").is_in(group["curve_id"].implode()))
+    left_out = marked["curve_id"].n_unique() - used["curve_id"].n_unique()
+    rows, similarity = _potency_rows(used, test, reference, margins, level, blocks)
+    if not left_out:
+        return rows, similarity
+    note = (
+        f"{left_out} curve{'s' if left_out > 1 else ''} without a usable et50 (verdict or "
+        "fit.withhold) left out of the parallel-line fits"
+    )
+    rows = [{**r, "notes": "; ".join(filter(None, [r["notes"], note]))} for r in rows]
+    if any(r["metric"] == "potency_ratio" and r["parallelism"] == "equivalent" for r in rows):
+        return rows, similarity
+    every, _ = _potency_rows(sample, test, reference, margins, level, blocks)
+    free = [r for r in every if r["metric"].startswith("lysis_difference_at_")]
+    kept = [r for r in rows if not r["metric"].startswith("lysis_difference_at_")]
+    return kept + free, similarity
 
 
 def _auc_row(curves: pl.DataFrame, test: str, reference: str, level: float) -> dict[str, Any]:
@@ -416,10 +455,7 @@ def _group_rows(
     ]
     similarity = None
     if sample is not None:
-        blocks = comp.get("blocks", DEFAULT_BLOCKS)
-        potency, similarity = _potency_rows(
-            sample, test, reference, _margins(comp, i), level, blocks
-        )
+        potency, similarity = _used_potency_rows(comp, i, group, sample, level)
         found += _without_et50(potency, test_curves, ref_curves)
     lots = [frame["lot"].drop_nulls().n_unique() for frame in (test_curves, ref_curves)]
     if min(lots) >= 2:

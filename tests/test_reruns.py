@@ -75,12 +75,14 @@ class KillPoint:
 
 
 #: One point per stage of the small study's run (8 plates, one chunk; a run takes ~30 s on
-#: 2 cores): reading its plates (collect_chunk: 3 s), fitting (fit_curves: 3 s, the chunk's
+#: 2 cores): reading its plates (collect_chunk: 3 s), fitting (fit_curves: 1–3 s, the chunk's
 #: plate maps drawn beside it), figures (plot_target_figures writing a curve figure's
 #: temporary file) and the figure pack (build_figure_pack: 3 s).
 KILL_POINTS = {
     "reading": KillPoint(output="results/chunks/001.wells.parquet", settle=0.5),
-    "fitting": KillPoint(output="results/tables/curves.csv", settle=1.0),
+    # 0.5 s into fit_curves: past its imports; 1.0 s was flaky on an idle machine (the job can
+    # end in ~1 s there)
+    "fitting": KillPoint(output="results/tables/curves.csv", settle=0.5),
     "figures": KillPoint(writing="results/figures/.curves_*.partial.*"),
     "pack": KillPoint(output="results/figures/figure_pack.pdf", settle=1.0),
 }

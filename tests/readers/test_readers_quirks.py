@@ -14,6 +14,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from killcurve.errors import KillcurveInputError
 from killcurve.io.readers import READERS, read_export, select_plate, sniff
@@ -469,3 +471,33 @@ def test_unrecognised_file_names_the_nearest_format(
     with pytest.raises(KillcurveInputError) as err:
         sniff(path)
     assert f"nearest to format {fmt}" in str(err.value) and setting in str(err.value)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789.,+-eE >*OVRFLWovrsatin ", max_size=8),
+            st.sampled_from(["OVRFLW", "Sat", "*****", ">3.2", "1,5", "1.5", "-0.25e3", "inf"]),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    decimal=st.sampled_from([".", ","]),
+)
+def test_small_and_large_frames_classify_cells_alike(texts: list[str], decimal: str) -> None:
+    """cells_frame classifies a plate's cells in Python (classify) and a kinetic run's in
+    polars (classify_expr): both give the same signal and flag for every text."""
+    from killcurve.io.readers.cells import cells_frame
+
+    records = [(1, "r", "A", i + 1, text) for i, text in enumerate(texts)]
+    small = cells_frame(records, decimal)
+    table = pl.DataFrame(
+        {"plate_index": 1, "read": "r", "row": "A", "col": list(range(1, len(texts) + 1)),
+         "raw": texts, "cycle": None, "time_s": None, "timestamp": None},
+        schema={"plate_index": pl.Int32, "read": pl.String, "row": pl.String, "col": pl.Int32,
+                "raw": pl.String, "cycle": pl.Int32, "time_s": pl.Float64,
+                "timestamp": pl.String},
+    )  # fmt: skip
+    large = cells_frame([], decimal, [table])
+    assert small.equals(large)

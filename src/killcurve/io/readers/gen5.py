@@ -357,15 +357,18 @@ class _Results:
         temperature = header[at + 1].strip() if len(header) > at + 1 else ""
         label = section or temperature.partition(" ")[2]
         wells = [(i, split_well(c)) for i, c in enumerate(header) if i > at and split_well(c)]
-        if not self.raw(label):
+        raw = self.raw(label)
+        if not raw:
             self.calculated.append(label)
         kept: list[list[str]] = []
         stamps: list[tuple[str, float]] = []
         while index < len(rows) and (stamp := _cell(rows[index], at)):
             cells = rows[index]
             index += 1
+            if not raw:
+                continue
             seconds = clock_seconds(stamp)
-            if not self.raw(label) or seconds is None:
+            if seconds is None:
                 continue
             if not any(cell.strip() for cell in cells[at + 2 :]):
                 self.unread += 1

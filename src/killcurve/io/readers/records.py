@@ -54,10 +54,13 @@ def build_export(
     if not records and not any(t.height for t in tables):
         raise KillcurveInputError(f"{path}: no plate data found in this {fmt} export. {hint}")
     raws = [pl.Series("raw", [r[4] for r in records], dtype=pl.String)]
-    decimal = guess_decimal_series(pl.concat([*raws, *(t["raw"] for t in tables)]))
+    decimal = guess_decimal_series(*raws, *(t["raw"] for t in tables))
     data = cells_frame(records, decimal, tables)
     key = ["plate_index", "read", "row", "col", "cycle"]
-    twice = data.filter(data.select(key).is_duplicated())
+    # hashes first (one column): the five-column check runs only where two may repeat
+    twice = pl.DataFrame()
+    if data.select(pl.struct(key).hash().is_duplicated().any()).item():
+        twice = data.filter(data.select(key).is_duplicated())
     if twice.height:
         plate, read, row, col, cycle = twice.select(key).row(0)
         at = f" time point {cycle}" if cycle is not None else ""
@@ -65,10 +68,14 @@ def build_export(
             f"{path}: plate {plate} read {read!r} well {row}{col}{at} appears twice. "
             "The export mixes two runs under one name: export them to separate files."
         )
-    kinetic = data.filter(pl.col("cycle").is_not_null())
-    if kinetic.height:
-        reads = "; ".join(kinetic["read"].unique(maintain_order=True))
-        points = str(kinetic["cycle"].max())
+    timed = pl.col("cycle").is_not_null()
+    if data.select(timed.any()).item():
+        found = data.select(
+            pl.col("read").filter(timed).unique(maintain_order=True).implode(),
+            pl.col("cycle").max(),
+        )
+        reads = "; ".join(found["read"][0])
+        points = str(found["cycle"][0])
         metadata = {**metadata, "kinetic_reads": reads, "time_points": points}
         first = pl.col("time_s").min().over("plate_index", "read")
         data = data.with_columns(pl.col("time_s") - first)

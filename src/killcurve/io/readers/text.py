@@ -124,17 +124,28 @@ def guess_decimal(values: Iterable[str | None]) -> str:
     return "," if comma else "."
 
 
-def guess_decimal_series(values: pl.Series) -> str:
-    """:func:`guess_decimal` over a column of cell text, vectorised.
+def guess_decimal_series(*columns: pl.Series) -> str:
+    """:func:`guess_decimal` over columns of cell text (read in turn), vectorised.
 
     >>> guess_decimal_series(pl.Series(["12", " 0,25", "1,5"]))
     ','
     >>> guess_decimal_series(pl.Series(["12", "0.25", "1,5", None]))
     '.'
+    >>> guess_decimal_series(pl.Series(["1,5"]), pl.Series(["2.5"]))
+    '.'
     """
-    # a point number among the first cells settles it (a kinetic export has 10⁵ cells)
-    for part in (values.head(2000), values):
-        text = part.fill_null("").str.strip_chars()
-        if text.str.contains(_POINT_NUMBER.pattern).any():
-            return "."
-    return "," if text.str.contains(_COMMA_NUMBER.pattern).any() else "."
+
+    # a point number among the first cells settles it (a kinetic export has 10⁵ cells);
+    # a column without the mark at all is not searched
+    def has(parts: list[pl.Series], mark: str, pattern: str) -> bool:
+        return any(
+            c.str.contains(mark, literal=True).any()
+            and c.fill_null("").str.strip_chars().str.contains(pattern).any()
+            for c in parts
+        )
+
+    if has([c.head(2000) for c in columns], ".", _POINT_NUMBER.pattern):
+        return "."
+    if has(list(columns), ".", _POINT_NUMBER.pattern):
+        return "."
+    return "," if has(list(columns), ",", _COMMA_NUMBER.pattern) else "."

@@ -195,31 +195,38 @@ def _kinetic_frame(
             "\t".join(c.replace("\n", " ").replace("\r", " ") for c in cells[:width])
             for cells in kept
         )
+    keys = [str(k) for k in range(len(wells))]
     table = pl.read_csv(
         io.StringIO(text),
         separator="\t",
         has_header=False,
-        new_columns=[f"c{i}" for i in range(width)],
-        schema_overrides=dict.fromkeys((f"c{i}" for i in range(width)), pl.String),
+        columns=[i for i, _ in wells],
         infer_schema=False,
         quote_char=None,
         truncate_ragged_lines=True,
     )
+    table.columns = keys
+    where = pl.DataFrame(
+        {
+            "variable": keys,
+            "row": [w[0] for _, w in wells],
+            "col": [w[1] for _, w in wells],
+        },
+        schema={"variable": pl.String, "row": pl.String, "col": pl.Int32},
+    )
     return (
-        table.select(pl.col(f"c{i}").alias(str(k)) for k, (i, _) in enumerate(wells))
-        .with_columns(
+        table.with_columns(
             pl.Series("cycle", range(1, n + 1), dtype=pl.Int32),
             pl.Series("time_s", [t for _, t in stamps], dtype=pl.Float64),
             pl.Series("timestamp", [t for t, _ in stamps], dtype=pl.String),
         )
         # unpivot stacks the wells' columns in order: each well's points in one run
         .unpivot(index=["cycle", "time_s", "timestamp"], value_name="raw")
+        .join(where, on="variable", how="left", maintain_order="left")
         .with_columns(
             pl.col("raw").fill_null("").str.strip_chars(),
             pl.lit(plate, pl.Int32).alias("plate_index"),
             pl.lit(label).alias("read"),
-            pl.Series("row", [w[0] for _, w in wells]).repeat_by(n).explode(),
-            pl.Series("col", [w[1] for _, w in wells], dtype=pl.Int32).repeat_by(n).explode(),
         )
         .drop("variable")
     )

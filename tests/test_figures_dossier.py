@@ -458,3 +458,20 @@ def test_optional_tables_reads_a_rules_inputs_absent_or_empty_as_none() -> None:
     assert list(tables) == list(DOSSIER_TABLES)
     assert tables["comparisons"] == Path("a.csv") and tables["trend"] == Path("t.csv")
     assert tables["retention"] is None and tables["viability_lots"] is None
+
+
+def test_forest_labels_count_the_curves_their_verdicts_withheld() -> None:
+    """K562 d21: T L2's et50 withheld (limited), so its group's label says 1 of 2."""
+    curves = _curves().with_columns(pl.lit("valid").alias("verdict"))
+    withheld = (pl.col("lot") == "L2") & (pl.col("stage") == "d21")
+    curves = curves.with_columns(
+        pl.when(withheld).then(None).otherwise(pl.col("et50")).alias("et50"),
+        pl.when(withheld).then(pl.lit("limited")).otherwise(pl.col("verdict")).alias("verdict"),
+    )
+    rows = forest_rows(_comparisons(), ("d14", "d21", "bulk"), curves=curves)
+    assert rows["label"][1] == (
+        "K562 · d21 · fresh   0.95 (0.70–1.3)   similarity not shown   1 of 2 curves withheld"
+    )
+    assert "withheld" not in rows["label"][0] + rows["label"][2]
+    plot = plot_forest(_comparisons(), COLOURS, ["T", "R"], ("d14", "d21", "bulk"), curves=curves)
+    assert "1 of 2 curves withheld" in " ".join(map(str, _layer(plot, 2)["label"]))

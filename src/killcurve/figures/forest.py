@@ -76,13 +76,16 @@ def plot_forest(
     order: Sequence[str] = (),
     stages: Sequence[str] = (),
     name50: str = "et50",
+    curves: pl.DataFrame | None = None,
 ) -> ggplot:
     """Forest plot: ratio test/reference with interval per comparison group (log x axis).
 
     One panel per comparison (strip: its grouping), one row per group labelled
-    with estimate and interval; colour = test product, shape = metric.
+    with estimate and interval (and, as :func:`forest_rows` says, whether similarity was
+    shown and how many of the group's ``curves`` their verdict withheld); colour = test
+    product, shape = metric.
     """
-    rows = forest_rows(comparisons, stages, name50)
+    rows = forest_rows(comparisons, stages, name50, curves)
     if rows.height == 0:
         return _no_estimate()
     frame = rows.to_pandas()

@@ -77,8 +77,13 @@ def plot_dossier(
     # The rows each figure draws (the stages figure: the curves' stage, lot and et50 columns,
     # which stage_lots averages; read here without importing the plotting modules).
     stage_columns = ["product", "lot", "target", "cryo", "stage", "et50", "converged"]
+    # the forest labels count each group's curves whose verdict withheld their et50
+    verdict_columns = ["product", "target", "stage", "cryo", "batch", "et50", "verdict"]
     drawn_from = {
-        "forest": lambda: [data.comparisons],
+        "forest": lambda: [
+            data.comparisons,
+            data.curves.select(c for c in verdict_columns if c in data.curves.columns),
+        ],
         "stages": lambda: [data.curves.select(stage_columns)],
         "thaw": lambda: [data.retention],
         "viability": lambda: [data.viability_lots, data.viability_products],
@@ -120,7 +125,7 @@ def _draw_dossier(
     if figure == "forest":
         rows = forest_rows(data.comparisons, config.stages)
         name50 = data.axis.name50
-        plot = plot_forest(data.comparisons, colours, order, config.stages, name50)
+        plot = plot_forest(data.comparisons, colours, order, config.stages, name50, data.curves)
         height = 1.4 + 0.26 * rows.height + 0.25 * rows["comparison"].n_unique()
     elif figure == "stages":
         panels = stage_lots(data.curves, config.stages)["panel"].n_unique()

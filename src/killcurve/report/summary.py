@@ -30,6 +30,7 @@ from typing import Any
 import polars as pl
 
 from killcurve.report.numbers import ADJUSTMENT_WORDS, _interval, hours, num, p_text, pct
+from killcurve.stats.ratios import withheld_text
 from killcurve.study.axis import Axis
 
 #: The dossier figures, in the order the shipped captions number them.
@@ -240,7 +241,7 @@ def _no_ratio_sentences(
         ratio = rows.filter(pl.col("metric") == "et50_ratio")
         notes = ratio["notes"].drop_nulls().to_list() if "notes" in ratio.columns else []
         first = rows.row(0, named=True)
-        withheld = _withheld(tables.curves, {**first, "stage": None, "batch": None})
+        withheld = withheld_text(tables.curves, {**first, "stage": None, "batch": None})
         why = "; ".join(filter(None, [notes[0] if notes else "", withheld]))
         why = f" ({why})" if why else ""
         out.append(f"{rows['test'][0]} vs {rows['reference'][0]} on {target}: no ratio{why}.")
@@ -266,7 +267,7 @@ def _ratio_sentence(
                 _interval(row["lower"], row["upper"]),
                 p,
                 _similar(row),
-                _withheld(curves, row),
+                withheld_text(curves, row),
             ],
         )
     )
@@ -275,30 +276,6 @@ def _ratio_sentence(
         + (f" ({where})" if where else "")
         + f" at {num(row['estimate'])}× the E:T of {row['reference']} ({detail})."
     )
-
-
-def _withheld(curves: pl.DataFrame | None, row: Mapping[str, Any]) -> str:
-    """``2 of 8 curves withheld (top not reached 2)``: the curves of the row's group (its two
-    products, and its target, stage, cryo and batch where the row names them) whose verdict
-    kept their et50 out of the ratios (``verdict`` set, et50 empty), with the reasons counted;
-    empty when none was withheld or the curves carry no verdict."""
-    if curves is None or "verdict" not in curves.columns or not curves.height:
-        return ""
-    mask = pl.col("product").is_in([row["test"], row["reference"]])
-    for column in ("target", "stage", "cryo", "batch"):
-        if row.get(column) is not None and column in curves.columns:
-            mask &= pl.col(column).cast(pl.String) == str(row[column])
-    group = curves.filter(mask)
-    withheld = group.filter(pl.col("et50").is_null() & pl.col("verdict").is_not_null())
-    if not withheld.height:
-        return ""
-    reasons: dict[str, int] = {}
-    if "verdict_reasons" in withheld.columns:
-        for listed in withheld["verdict_reasons"].to_list():
-            for reason in listed or []:
-                reasons[reason] = reasons.get(reason, 0) + 1
-    why = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in reasons.items())
-    return f"{withheld.height} of {group.height} curves withheld" + (f" ({why})" if why else "")
 
 
 def _similar(row: Mapping[str, Any]) -> str:

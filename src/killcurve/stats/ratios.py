@@ -15,7 +15,8 @@ pick the rows without importing plotnine and pandas (0.5 s of start-up per job).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
@@ -50,7 +51,10 @@ def _text(value: float | None) -> str:
 
 
 def forest_rows(
-    comparisons: pl.DataFrame, stages: Sequence[str] = (), name50: str = "et50"
+    comparisons: pl.DataFrame,
+    stages: Sequence[str] = (),
+    name50: str = "et50",
+    curves: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per comparison × group: the preferred usable ratio with its interval.
 
@@ -63,7 +67,9 @@ def forest_rows(
     ``et50`` on the E:T axis, ``ec50`` on a concentration axis). ``similarity`` (``shown``,
     ``not shown``, ``not assessed``) says whether the group's curves were shown parallel
     (:func:`_similarity`); a row without shown similarity says so in its ``label``: its ratio
-    compares et50s of curves whose shapes may differ, not potency.
+    compares et50s of curves whose shapes may differ, not potency. With ``curves`` (the
+    curve table, internal names), a group some of whose curves had their et50 withheld by
+    their verdict says how many in its ``label`` (:func:`withheld_text`).
     Rows are sorted by comparison and group, stages in the order of ``stages``
     (the config's process order; other stages after them, by name).
 
@@ -120,12 +126,15 @@ def forest_rows(
         if by
         else ["all"] * best.height
     )
+    withheld = [withheld_text(curves, row, reasons=False) for row in best.iter_rows(named=True)]
     label = [
         f"{g}   {_text(e)} ({_text(lo)}–{_text(hi)})"
         + ("" if similar == "shown" else f"   similarity {similar}")
-        for g, (e, lo, hi, similar) in zip(
+        + (f"   {held}" if held else "")
+        for g, (e, lo, hi, similar), held in zip(
             group,
             best.select("estimate", "lower", "upper", "similarity").iter_rows(),
+            withheld,
             strict=True,
         )
     ]
@@ -165,3 +174,27 @@ def _similarity(comparisons: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
         )
         .unique(keys, keep="first", maintain_order=True)
     )
+
+
+def withheld_text(curves: pl.DataFrame | None, row: Mapping[str, Any], reasons: bool = True) -> str:
+    """``2 of 8 curves withheld (top not reached 2)``: the curves of the row's group (its two
+    products, and its target, stage, cryo and batch where the row names them) whose verdict
+    kept their et50 out of the ratios (``verdict`` set, et50 empty), with the reasons counted
+    (``reasons``); empty when none was withheld or the curves carry no verdict."""
+    if curves is None or "verdict" not in curves.columns or not curves.height:
+        return ""
+    mask = pl.col("product").is_in([row["test"], row["reference"]])
+    for column in ("target", "stage", "cryo", "batch"):
+        if row.get(column) is not None and column in curves.columns:
+            mask &= pl.col(column).cast(pl.String) == str(row[column])
+    group = curves.filter(mask)
+    withheld = group.filter(pl.col("et50").is_null() & pl.col("verdict").is_not_null())
+    if not withheld.height:
+        return ""
+    counted: dict[str, int] = {}
+    if "verdict_reasons" in withheld.columns:
+        for listed in withheld["verdict_reasons"].to_list():
+            for reason in listed or []:
+                counted[reason] = counted.get(reason, 0) + 1
+    why = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in counted.items()) if reasons else ""
+    return f"{withheld.height} of {group.height} curves withheld" + (f" ({why})" if why else "")

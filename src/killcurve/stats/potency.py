@@ -425,11 +425,30 @@ def similarity_note(parallelism: pl.DataFrame, status: str, alpha: float = 0.05)
     for row in parallelism.filter(~pl.col("within")).iter_rows(named=True):
         name = row["parameter"].replace("_", " ").replace("[", " in ").replace("]", "")
         est, lo, hi = row["estimate"], row["lower"], row["upper"]
-        ci = "no interval" if lo is None else f"{level} CI {lo:.3g}–{hi:.3g}"
+        margins = (row["margin_lower"], row["margin_upper"])
+        ci = (
+            "no interval"
+            if lo is None
+            else f"{level} CI {_limit(lo, margins)}–{_limit(hi, margins)}"
+        )
         parts.append(
             f"{name} {est:.3g} ({ci}) outside {row['margin_lower']:g}–{row['margin_upper']:g}"
         )
     return "similarity not shown: " + "; ".join(parts)
+
+
+def _limit(value: float, margins: tuple[float, float]) -> str:
+    """A confidence limit to 3 significant digits, or more where 3 would print a margin it
+    lies beyond (0.7996 is ``0.7996``, not ``0.8``, against a margin of 0.8).
+
+    >>> _limit(0.7996, (0.8, 1.25)), _limit(1.0893, (0.8, 1.25)), _limit(-15.02, (-15, 15))
+    ('0.7996', '1.09', '-15.02')
+    """
+    for digits in range(3, 8):
+        text = f"{value:.{digits}g}"
+        if all(float(text) != m or value == m for m in margins):
+            return text
+    return f"{value:.8g}"
 
 
 def _row(metric: str, method: str, **values: Any) -> dict[str, Any]:

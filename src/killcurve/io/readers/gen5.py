@@ -127,10 +127,10 @@ def read_gen5(path: Path) -> PlateExport:
     path = Path(path)
     if is_workbook(path):
         sheets = read_sheets(path)
-        rows = next((r for r in sheets.values() if r and r[0] and r[0][0].strip()), [])
-        rows = [_excel_cells(row) for row in rows]
+        book = next((r for r in sheets.values() if r and r[0] and r[0][0].strip()), [])
+        rows = _Rows(["\t".join(_excel_cells(row)) for row in book])
     else:
-        rows = [line.split("\t") for line in read_text(path, allow_latin1=True).splitlines()]
+        rows = _Rows(read_text(path, allow_latin1=True).splitlines())
     found, plates, steps, procedure = _header(rows)
     measures = frozenset(_unnamed_measures(procedure))
     results = _Results(steps, measures)
@@ -159,14 +159,14 @@ def _excel_cells(row: list[str]) -> list[str]:
     (['Date', '2023-10-31'], ['Time', '16:24:02'])
     """
     return [
-        cell.removesuffix(" 00:00:00").removeprefix("1899-12-31 ").removeprefix("1899-12-30 ")
+        cell.removesuffix(" 00:00:00")
+        .removeprefix("1899-12-31 ")
+        .removeprefix("1899-12-30 ")
+        .replace("\t", " ")
+        .replace("\n", " ")
+        .replace("\r", " ")
         for cell in row
     ]
-
-
-def _cell(cells: list[str], at: int) -> str:
-    """The stripped cell ``at`` of a row, ``""`` past its end."""
-    return cells[at].strip() if at < len(cells) else ""
 
 
 def _filled(cells: list[str]) -> list[str]:
@@ -175,7 +175,7 @@ def _filled(cells: list[str]) -> list[str]:
 
 
 def _kinetic_frame(
-    kept: list[list[str]],
+    kept: list[str],
     wells: list[tuple[int, tuple[str, int]]],
     stamps: list[tuple[str, float]],
     plate: int,
@@ -183,29 +183,21 @@ def _kinetic_frame(
 ) -> pl.DataFrame:
     """One kinetic table's cells as a frame (the columns of ``cells_frame``'s ``tables``).
 
-    ``kept``: the table's rows (time points), ``wells``: (column index, (row, col)) of each
-    well column. The rows are handed to polars' CSV reader as tab-separated text, so that the
-    10⁵ cells of a long run become polars strings without a Python object each.
+    ``kept``: the table's lines (time points, tab-separated), ``wells``: (column index,
+    (row, col)) of each well column. The lines go to polars' CSV reader as they are, so
+    that the 10⁵ cells of a long run become polars strings without a Python object each.
     """
     width = max(i for i, _ in wells) + 1
     n = len(kept)
-    text = "\n".join("\t".join(cells[:width]) for cells in kept)
-    if text.count("\n") != n - 1 or "\r" in text:  # a workbook cell holding a line break
-        text = "\n".join(
-            "\t".join(c.replace("\n", " ").replace("\r", " ") for c in cells[:width])
-            for cells in kept
-        )
     keys = [str(k) for k in range(len(wells))]
     table = pl.read_csv(
-        io.StringIO(text),
+        io.StringIO("\n".join(kept)),
         separator="\t",
         has_header=False,
-        columns=[i for i, _ in wells],
-        infer_schema=False,
+        schema=dict.fromkeys((f"c{i}" for i in range(width)), pl.String),
         quote_char=None,
         truncate_ragged_lines=True,
-    )
-    table.columns = keys
+    ).select(pl.col(f"c{i}").alias(k) for k, (i, _) in zip(keys, wells, strict=True))
     where = pl.DataFrame(
         {
             "variable": keys,
@@ -275,6 +267,28 @@ def _unnamed_measures(procedure: list[str]) -> list[str]:
     return out
 
 
+class _Rows:
+    """The export's lines, each split at tabs only when first read as cells (``rows[i]``):
+    a kinetic table's 10³ lines of 10² cells go to polars' CSV reader unsplit."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._cells: dict[int, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index: int) -> list[str]:
+        cells = self._cells.get(index)
+        if cells is None:
+            cells = self._cells[index] = self.lines[index].split("\t")
+        return cells
+
+    def head(self, index: int, n: int) -> list[str]:
+        """The first ``n`` cells of line ``index``, then the rest of the line as one string."""
+        return self.lines[index].split("\t", n)
+
+
 class _Results:
     """Walks the result rows of a Gen5 export and collects the raw reads."""
 
@@ -289,7 +303,7 @@ class _Results:
         """True when ``label`` names a raw read."""
         return is_raw_label(label, self.steps, self.measures)
 
-    def read(self, rows: list[list[str]]) -> None:
+    def read(self, rows: _Rows) -> None:
         """Collect every matrix, well table, per-well table and kinetic table of ``rows``."""
         plate, section, width = 0, "", 0
         row: str | None = None
@@ -358,7 +372,7 @@ class _Results:
             )
         return index
 
-    def kinetic(self, rows: list[list[str]], index: int, at: int, plate: int, section: str) -> int:
+    def kinetic(self, rows: _Rows, index: int, at: int, plate: int, section: str) -> int:
         """Time points ``time, T°, v1, v2, …`` under a ``Time, T° <read>, A1, …`` header."""
         header = rows[index - 1]
         temperature = header[at + 1].strip() if len(header) > at + 1 else ""
@@ -367,20 +381,23 @@ class _Results:
         raw = self.raw(label)
         if not raw:
             self.calculated.append(label)
-        kept: list[list[str]] = []
+        kept: list[str] = []
         stamps: list[tuple[str, float]] = []
-        while index < len(rows) and (stamp := _cell(rows[index], at)):
-            cells = rows[index]
+        while index < len(rows):
+            head = rows.head(index, at + 2)
+            stamp = head[at].strip() if len(head) > at else ""
+            if not stamp:
+                break
             index += 1
             if not raw:
                 continue
             seconds = clock_seconds(stamp)
             if seconds is None:
                 continue
-            if not any(cell.strip() for cell in cells[at + 2 :]):
+            if len(head) <= at + 2 or not head[at + 2].strip():  # no reading in any well
                 self.unread += 1
                 continue
-            kept.append(cells)
+            kept.append(rows.lines[index - 1])
             stamps.append((stamp, seconds))
         if kept:
             self.tables.append(_kinetic_frame(kept, wells, stamps, plate, label))

@@ -72,7 +72,10 @@ def _comparisons() -> pl.DataFrame:
         .then(pl.lit("not_equivalent"))
         .otherwise(pl.lit("not_assessed"))
         .alias("parallelism"),
-        pl.when(potency & (pl.col("target") == "K562")).then(pl.lit(hill)).alias("notes"),
+        # as compare writes it: on the et50 rows of the group without similarity (K562 d21)
+        pl.when((pl.col("metric") == "et50_ratio") & (pl.col("stage") == "d21"))
+        .then(pl.lit(hill))
+        .alias("notes"),
         pl.lit("t_vs_r").alias("comparison"),
         pl.lit("T").alias("test"),
         pl.lit("R").alias("reference"),
@@ -122,7 +125,7 @@ def test_forest_rows_pick_the_preferred_usable_ratio_per_group() -> None:
         "K562 · d21 · fresh   0.95 (0.70–1.3)   similarity not shown",
         "SHP-77 · bulk · fresh   0.31 (0.25–0.38)",
     ]
-    assert rows["similarity_note"][1].startswith("similarity not shown: hill ratio 1.9")
+    assert rows["notes"][1].startswith("similarity not shown: hill ratio 1.9")
     plot = plot_forest(_comparisons(), COLOURS, ["T", "R"], ("d14", "d21", "bulk"))
     points = _layer(plot, 2)  # vline, errorbar, point
     assert list(points["estimate"]) == [1.2, 0.95, 0.31]

@@ -287,8 +287,7 @@ def _similar(row: Mapping[str, Any]) -> str:
     if similarity is None:
         return ""
     if similarity == "not shown":
-        notes = f"{row.get('notes') or ''}; {row.get('similarity_note') or ''}"
-        clauses = notes.split("; ")
+        clauses = str(row.get("notes") or "").split("; ")
         named = [c for c in clauses if c.startswith("similarity not shown")]
         return named[0] if named else "similarity not shown"
     return f"similarity {similarity}"

@@ -155,12 +155,10 @@ SIMILARITY = {"equivalent": "shown", "not_equivalent": "not shown"}
 def _similarity(comparisons: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     """Per comparison group (``keys``): ``similarity`` (``shown``, ``not shown`` or ``not
     assessed``) from its ``potency_ratio``/``parallel_line_delta`` row's ``parallelism``
-    (equivalence of the curves' shapes, USP <1032>), and ``similarity_note``: that row's
-    notes, which say which criterion failed."""
+    (equivalence of the curves' shapes, USP <1032>). Which criterion failed is in the notes
+    of the group's et50 rows (:mod:`killcurve.stats.compare`), the rows the forest picks."""
     if "parallelism" not in comparisons.columns:
-        schema = {k: pl.String for k in keys} | {"similarity": pl.String}
-        return pl.DataFrame(schema=schema | {"similarity_note": pl.String})
-    notes = pl.col("notes") if "notes" in comparisons.columns else pl.lit(None, pl.String)
+        return pl.DataFrame(schema={k: pl.String for k in keys} | {"similarity": pl.String})
     return (
         comparisons.filter(
             (pl.col("metric") == "potency_ratio") & (pl.col("method") == "parallel_line_delta")
@@ -170,7 +168,6 @@ def _similarity(comparisons: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
             pl.col("parallelism")
             .replace_strict(SIMILARITY, default="not assessed", return_dtype=pl.String)
             .alias("similarity"),
-            notes.cast(pl.String).alias("similarity_note"),
         )
         .unique(keys, keep="first", maintain_order=True)
     )

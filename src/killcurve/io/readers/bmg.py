@@ -173,7 +173,7 @@ def _read_table(
         label = rows[index][1].strip()
         unit, times = _TIME_UNITS[label], [cell.strip() for cell in rows[index]]
         found["time_unit"] = {1.0: "s", 60.0: "min", 3600.0: "h"}[unit]
-        if any(_UNIT_STAMP.match(t) and not t.replace(".", "").isdigit() for t in times[2:]):
+        if any(_UNIT_STAMP.match(t) for t in times[2:]):
             found["time_unit"] = "as written (h, min, s)"
         index += 1
     columns: dict[int, tuple[str, int]] = {}
@@ -207,8 +207,8 @@ def _stamp_seconds(stamp: str, unit: float) -> float | None:
     >>> _stamp_seconds("0 h 6 min", 60.0), _stamp_seconds("23 h", 60.0), _stamp_seconds("10", 60.0)
     (360.0, 82800.0, 600.0)
     """
-    units = _UNIT_STAMP.match(stamp)
-    if units and any(units.groupdict().values()) and not stamp.replace(".", "").isdigit():
+    units = _UNIT_STAMP.match(stamp)  # a bare number never matches: it needs h, min or s
+    if units:
         h, m, sec = (float(units[k] or 0) for k in ("h", "min", "s"))
         return h * 3600.0 + m * 60.0 + sec
     seconds = clock_seconds(stamp)

@@ -39,16 +39,6 @@ FORMAT = "incucyte"
 #: Values at or below this are Incucyte's failed-analysis sentinel (−4.2949·10⁸).
 SENTINEL_BELOW = -1.0e8
 
-_KEYS = (
-    "Vessel Name",
-    "Label",
-    "Metric",
-    "Cell Type",
-    "Passage",
-    "Notes",
-    "Analysis",
-    "Analysis Job",
-)
 _METADATA = {
     "Vessel Name": "vessel",
     "Label": "vessel",
@@ -87,7 +77,7 @@ def read_incucyte(path: Path) -> PlateExport:
     found = {}
     for line in lines[:at]:
         key, sep, value = line.partition(":")
-        if sep and key.strip() in _KEYS:
+        if sep and key.strip() in _METADATA:
             found[key.strip()] = value.strip()
     metric = found.get("Metric", "") or "Incucyte metric"
     header = [cell.strip() for cell in lines[at].split("\t")]

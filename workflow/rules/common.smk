@@ -5,7 +5,7 @@ from snakemake.exceptions import WorkflowError
 import killcurve
 from killcurve.config import samplesheet_errors
 from killcurve.errors import KillcurveInputError
-from killcurve.io.samplesheet import check_files, read_samplesheet
+from killcurve.io.samplesheet import check_files, is_time_resolved, read_samplesheet
 from killcurve.common.memo import CACHE
 from killcurve.pipeline.run_status import settle_startup_failure
 from killcurve.pipeline.recovery import recover_interrupted_run
@@ -34,6 +34,60 @@ sheet_errors = samplesheet_errors(samples.iter_rows(named=True), config["plates"
 if sheet_errors:
     settle_startup_failure(STUDY_DIR, "\n".join(sheet_errors))
     raise WorkflowError("killcurve: " + "\n".join(sheet_errors))
+
+# Time-resolved plates (samplesheet time = all) go to rules/timecourse.smk, one job each;
+# `samples` keeps the endpoint plates (rules/wells.smk). A study may have either or both.
+time_resolved = is_time_resolved(samples)
+COURSE_PLATES = {
+    row["plate_id"]: row for row in samples.filter(time_resolved).to_dicts()
+}
+samples = samples.filter(~time_resolved)
+ENDPOINT = samples.height > 0
+# The config keys the time-resolved tables and their report section depend on.
+TIMECOURSE_CONFIG = {
+    key: config.get(key) for key in ("timecourse", "fit", "axis", "comparisons", "qc")
+}
+# Chunks of endpoint plates (rules/wells.smk sets them when the study has endpoint plates).
+CHUNKS = {}
+ENDPOINT_OUTPUTS = (
+    [
+        "results/tables/wells.parquet",
+        "results/tables/plate_qc.csv",
+        "results/tables/curves.csv",
+        "results/tables/comparisons.csv",
+        "results/tables/stage_trend.csv",
+        "results/tables/thaw_retention.csv",
+        "results/figures/plate_maps.pdf",
+        "results/tables/killcurve_tables.xlsx",
+        "results/figures/figure_pack.pdf",
+    ]
+    if ENDPOINT
+    else []
+)
+# What the time-resolved plates give: tables (results/tables/timecourse*) and two figures.
+TIMECOURSE_TABLES = (
+    {
+        "points": "results/tables/timecourse.parquet",
+        "metrics": "results/tables/timecourse_metrics.parquet",
+        "metrics_csv": "results/tables/timecourse_metrics.csv",
+        "curves": "results/tables/timecourse_curves.parquet",
+        "curves_csv": "results/tables/timecourse_curves.csv",
+        "comparisons": "results/tables/timecourse_comparisons.csv",
+        "qc": "results/tables/timecourse_qc.csv",
+    }
+    if COURSE_PLATES
+    else {}
+)
+TIMECOURSE_FIGURE_FILES = (
+    [
+        f"results/figures/timecourse_{kind}.{ext}"
+        for kind in ("killing", "et50")
+        for ext in ("pdf", "png")
+    ]
+    if COURSE_PLATES
+    else []
+)
+TIMECOURSE_OUTPUTS = [*TIMECOURSE_TABLES.values(), *TIMECOURSE_FIGURE_FILES]
 
 
 def exclusion_sheet(wildcards):

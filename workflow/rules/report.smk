@@ -24,31 +24,6 @@ rule write_workbook:
         "../scripts/write_workbook.py"
 
 
-# The plate files are hashed by their chunk jobs (results/chunks/*.inputs.json): naming all of
-# them here made Snakemake check 2,000 more inputs in every run of a 1,000-plate study, and stat
-# them again at each scheduling round while this job waited (snakemake/snakemake#3955).
-rule write_provenance:
-    input:
-        sheet=config["plates"],
-        chunks=expand("results/chunks/{chunk}.inputs.json", chunk=CHUNKS),
-        exclusions=exclusion_sheet,
-        # the viability samplesheet and counter files (viability.smk, included later)
-        viability=lambda w: VIABILITY_INPUTS,
-    output:
-        json="results/provenance.json",
-    log:
-        "logs/write_provenance.log",
-    priority: 3
-    conda:
-        "../envs/killcurve.yaml"
-    params:
-        code=CODE_VERSION,
-        config=config,
-        code_dir=workflow.basedir,
-    script:
-        "../scripts/write_provenance.py"
-
-
 rule render_report:
     input:
         qc="results/tables/plate_qc.csv",
@@ -63,6 +38,10 @@ rule render_report:
         dossier=dossier_figures,
         plate_maps="results/figures/plates",
         provenance="results/provenance.json",
+        # time-resolved plates: the section "Killing over time" and its two figures
+        timecourse_metrics=TIMECOURSE_TABLES.get("metrics", []),
+        timecourse_comparisons=TIMECOURSE_TABLES.get("comparisons", []),
+        timecourse_figures=TIMECOURSE_FIGURE_FILES,
     output:
         html="results/report.html",
     log:
@@ -77,6 +56,7 @@ rule render_report:
         settings=DOSSIER_SETTINGS,
         outliers=config["fit"]["outliers"],
         verdict=config["fit"]["verdict"],
+        timecourse=TIMECOURSE_CONFIG if COURSE_PLATES else None,
         # Screen-size copies of the figures, remade when a figure changes (killcurve.common.memo).
         cache=MEMO_CACHE,
     script:
@@ -96,6 +76,8 @@ rule build_figure_pack:
         dossier=dossier_figures,
         plate_maps="results/figures/plate_maps.pdf",
         provenance="results/provenance.json",
+        timecourse_metrics=TIMECOURSE_TABLES.get("metrics", []),
+        timecourse_figures=TIMECOURSE_FIGURE_FILES,
     output:
         pdf="results/figures/figure_pack.pdf",
     log:
@@ -108,6 +90,7 @@ rule build_figure_pack:
         study=config["study"],
         captions=config.get("captions", ""),
         settings=DOSSIER_SETTINGS,
+        timecourse=TIMECOURSE_CONFIG if COURSE_PLATES else None,
         # caption pages drawn from the same lines as last time (killcurve.common.memo)
         cache=MEMO_CACHE,
     script:

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.pipeline.steps import figure_pack, optional_tables, run
+from killcurve.pipeline.steps import figure_pack, optional_tables, run, timecourse_inputs
 
 run(
     figure_pack,
@@ -15,4 +15,5 @@ run(
     tables=optional_tables(snakemake.input),
     settings=dict(snakemake.params.settings),
     cache=Path(snakemake.params.cache),
+    timecourse=timecourse_inputs(snakemake.input, snakemake.params),
 )

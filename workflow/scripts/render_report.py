@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from killcurve.pipeline.steps import optional_tables, report, run
+from killcurve.pipeline.steps import optional_tables, report, run, timecourse_inputs
 
 run(
     report,
@@ -17,6 +17,7 @@ run(
     tables=optional_tables(snakemake.input),
     settings=dict(snakemake.params.settings),
     cache=Path(snakemake.params.cache),
+    timecourse=timecourse_inputs(snakemake.input, snakemake.params),
     outliers=dict(snakemake.params.outliers),
     verdict=dict(snakemake.params.verdict),
 )

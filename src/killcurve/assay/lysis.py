@@ -17,6 +17,8 @@ each role (S = the well's signal, in the reader's units):
   dead % of ``target_only`` wells.
 * ``impedance`` — S = normalised cell index at the analysis time:
   ``100 × (1 − S/T)``, T = mean of ``target_only``.
+* ``imaging_count``, ``imaging_confluence`` (live-cell imaging of target cells) — as
+  ``impedance``: ``100 × (1 − S/T)``.
 * ``pct_lysis`` — S is % lysis computed upstream: taken as is.
 * ``pct_survival`` — S is % surviving targets computed upstream (100 % =
   targets alone): ``100 − S``. Neither needs control wells; controls a plate
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from killcurve.assay.readouts import PRECOMPUTED, READOUTS
+from killcurve.assay.readouts import PRECOMPUTED, READOUTS, TARGET_CELL_READOUTS
 from killcurve.errors import KillcurveInputError
 
 #: Roles whose wells get a % lysis.
@@ -112,9 +114,10 @@ def check_controls(controls: pl.DataFrame) -> None:
                 f"plate {plate}: target_only dead % mean {t:.6g} is outside [0, 100). "
                 "Flow signals must be percentages of dead targets."
             )
-        if readout == "impedance" and t <= 0:
+        if readout in TARGET_CELL_READOUTS and t <= 0:
             raise KillcurveInputError(
-                f"plate {plate}: target_only cell index mean {t:.6g} is not positive."
+                f"plate {plate}: target_only mean (cell index, count or confluence) {t:.6g} "
+                "is not positive."
             )
 
 
@@ -174,7 +177,7 @@ def pct_lysis_expr() -> pl.Expr:
         .then(100.0 * ((s - b) - (e - b) - (t - b)) / ((m - v) - (t - b)))
         .when(readout == "flow")
         .then(100.0 * (s - t) / (100.0 - t))
-        .when(readout == "impedance")
+        .when(readout.is_in(TARGET_CELL_READOUTS))
         .then(100.0 * (1.0 - s / t))
         .when(readout == "pct_lysis")
         .then(s)
@@ -213,7 +216,7 @@ def lysis_scale_expr() -> pl.Expr:
         .then(m - t)
         .when(readout == "ldh")
         .then((m - v) - (t - b))
-        .when(readout == "impedance")
+        .when(readout.is_in(TARGET_CELL_READOUTS))
         .then(t)
         .otherwise(None)
     )

@@ -57,6 +57,20 @@ READOUTS: dict[str, Readout] = {
             "cell index (xCELLigence/RTCA), normalised at the time of effector addition",
         ),
         Readout(
+            "imaging_count",
+            ("target_only",),
+            "100 × (1 − S/T); S = the well's count of labelled target cells (e.g. red nuclei) "
+            "normalised at effector addition, T = mean of target_only wells, at the same time",
+            "live-cell imaging (Incucyte): target-cell objects per image",
+        ),
+        Readout(
+            "imaging_confluence",
+            ("target_only",),
+            "100 × (1 − S/T); S = the well's target-cell confluence (area %) normalised at "
+            "effector addition, T = mean of target_only wells, at the same time",
+            "live-cell imaging (Incucyte): area covered by target cells (%)",
+        ),
+        Readout(
             "pct_lysis",
             (),
             "S, taken as is; S = % lysis computed upstream by another tool",
@@ -70,5 +84,8 @@ READOUTS: dict[str, Readout] = {
         ),
     )
 }
+#: Readouts whose signal counts living target cells: on a time-resolved plate each well is
+#: divided by its own reading at effector addition before % lysis (removes seeding spread).
+TARGET_CELL_READOUTS = ("impedance", "imaging_count", "imaging_confluence")
 #: Readouts whose signal is already a percentage computed upstream: no controls needed.
 PRECOMPUTED = ("pct_lysis", "pct_survival")

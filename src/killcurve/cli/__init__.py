@@ -1,4 +1,4 @@
-"""Command lines: ``killcurve`` (``main``) with its subcommands ``timecourse`` and
+"""Command lines: ``killcurve`` (``main``) with its subcommand ``new-batch`` (``scaffold``).
 ``new-batch`` (``scaffold``). :func:`main` is the console script's entry point."""
 
 from killcurve.cli.main import main

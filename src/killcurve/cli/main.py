@@ -7,7 +7,6 @@
   summary; exit 1 on problems.
 * ``killcurve example DIR`` — write the simulated example study.
 * ``killcurve simulate DIR --plates N`` — a larger simulated study, for benchmarks.
-* ``killcurve timecourse DIR`` — time-resolved impedance killing from RTCA exports.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from killcurve.cli import timecourse
 from killcurve.errors import KillcurveInputError
 from killcurve.simulate.design import Design, scaled_design
 from killcurve.simulate.study import write_study
@@ -93,7 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate.add_argument("--plates", type=int, default=100, help="number of plates (rounded up)")
     simulate.add_argument("--seed", type=int, default=Design.seed, help="random seed")
     simulate.set_defaults(func=_simulate)
-    timecourse.register(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

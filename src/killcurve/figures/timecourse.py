@@ -1,87 +1,132 @@
-"""Killing over time: % cytolysis (mean ± SD of wells) against hours after effector addition."""
+"""Time-resolved killing: % lysis over time per titration level and product; et50 over time."""
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Sequence
+
 import polars as pl
 from plotnine import (
     aes,
     facet_grid,
+    facet_wrap,
+    geom_errorbar,
     geom_hline,
     geom_line,
+    geom_point,
     geom_ribbon,
     ggplot,
     labs,
     scale_colour_manual,
     scale_fill_manual,
+    scale_y_log10,
 )
 
-from killcurve.figures.theme import OKABE_ITO, theme_killcurve
+from killcurve.figures.frames import plot_frame
+from killcurve.figures.theme import product_colours, theme_killcurve
 
 
-def et_label(et_ratio: float) -> str:
-    """E:T as people write it: ``1:4`` below 1, ``5:1`` from 1 up.
+def et_label(et_ratio: float | None) -> str:
+    """E:T as people write it: ``1:4`` below 1, ``5:1`` from 1 up; ``no titration`` for None.
 
-    >>> et_label(0.25), et_label(0.05), et_label(5.0), et_label(2.5)
-    ('1:4', '1:20', '5:1', '2.5:1')
+    >>> et_label(0.25), et_label(0.05), et_label(5.0), et_label(2.5), et_label(None)
+    ('1:4', '1:20', '5:1', '2.5:1', 'no titration')
     """
+    if et_ratio is None:
+        return "no titration"
     if et_ratio >= 1:
         return f"{et_ratio:g}:1"
     return f"1:{1 / et_ratio:.3g}"
 
 
-def treatment_label(treatment: str, conc: float, unit: str) -> str:
-    """Facet label of a treatment: ``none`` or its concentration (``0.1 ng/mL``).
+def level_label(x: float | None, unit: str) -> str:
+    """Facet label of a titration level: E:T (``unit`` empty) or ``<x> <unit>``.
 
-    >>> treatment_label("none", 0.0, "ng/mL"), treatment_label("dex", 1000.0, "ng/mL")
-    ('none', '1000 ng/mL')
+    >>> level_label(10.0, ""), level_label(0.1, "ug/mL"), level_label(None, "nM")
+    ('E:T 10:1', '0.1 ug/mL', 'no titration')
     """
-    return "none" if treatment == "none" else f"{conc:g} {unit}"
+    if x is None:
+        return "no titration"
+    return f"{x:g} {unit}" if unit else f"E:T {et_label(x)}"
 
 
-def plot_timecourse(curves: pl.DataFrame, unit: str) -> ggplot:
-    """% cytolysis over time per well group: line = mean of wells, band = ± SD.
+def _panel(frame: pl.DataFrame) -> pl.Expr:
+    """Row label of a panel: target · stage · cryo (the parts the frame has set)."""
+    parts = [pl.col(c).fill_null("") for c in ("target", "stage", "cryo") if c in frame.columns]
+    return pl.concat_str(parts, separator=" · ").str.replace_all(r"( · )+$", "").alias("panel")
 
-    ``curves`` is :func:`killcurve.assay.timecourse.group_curves` output. Panels: target (rows)
-    × treatment concentration (columns, named in the title); colour = E:T. The dashed line
-    marks 50 %.
+
+def plot_killing(curves: pl.DataFrame, x: str, unit: str, order: Sequence[str] = ()) -> ggplot:
+    """% lysis over time: one line per lot (mean of its wells, band ± SD), colour = product;
+    panels: target · stage · cryo (rows) × titration level (columns); dashed line at 50 %.
+
+    ``curves``: :func:`killcurve.assay.timecourse.mean_curves`; ``x`` its titration column.
     """
-    frame = curves.sort("treatment_conc", "et_ratio", "sweep")
-    ets = frame["et_ratio"].unique().sort(descending=True).to_list()
-    treatments = frame.select("treatment", "treatment_conc").unique().sort("treatment_conc")
-    facet_order = [treatment_label(t, c, unit) for t, c in treatments.iter_rows()]
-    data = frame.with_columns(
-        pl.col("et_ratio").map_elements(et_label, return_dtype=pl.String).alias("E:T"),
-        pl.struct("treatment", "treatment_conc")
-        .map_elements(
-            lambda s: treatment_label(s["treatment"], s["treatment_conc"], unit),
-            return_dtype=pl.String,
-        )
-        .alias("panel"),
-        pl.concat_str("plate", "target", "effector", "et_ratio", "treatment_conc").alias("group"),
+    levels = sorted({v for v in curves[x].to_list() if v is not None}, reverse=True)
+    names = [level_label(v, unit) for v in levels] + (
+        ["no titration"] if curves[x].is_null().any() else []
+    )
+    frame = curves.with_columns(
+        _panel(curves),
+        pl.col(x).map_elements(lambda v: level_label(v, unit), return_dtype=pl.String)
+        .fill_null("no titration")
+        .alias("level"),
+        pl.concat_str([pl.col("product"), pl.col("lot").fill_null("-"), pl.col("batch")],
+                      separator="|").alias("group"),
         (pl.col("mean") - pl.col("sd").fill_null(0.0)).alias("low"),
         (pl.col("mean") + pl.col("sd").fill_null(0.0)).alias("high"),
-    ).to_pandas()
-    names = sorted(set(frame["treatment"].to_list()) - {"none"}) or ["treatment"]
-    labels = [et_label(e) for e in ets]
-    data["E:T"] = pd.Categorical(data["E:T"], categories=labels)
-    data["panel"] = pd.Categorical(data["panel"], categories=facet_order)
-    colours = {label: OKABE_ITO[i % len(OKABE_ITO)] for i, label in enumerate(labels)}
+    )  # fmt: skip
+    data = plot_frame(frame)
+    data["level"] = data["level"].astype("category").cat.set_categories(names)
+    colours = product_colours(frame["product"].unique().to_list(), order)
     return (
         ggplot(data, aes("t_h", "mean", group="group"))
-        + geom_ribbon(aes(ymin="low", ymax="high", fill="E:T"), alpha=0.25)
-        + geom_line(aes(colour="E:T"), size=0.4)
+        + geom_ribbon(aes(ymin="low", ymax="high", fill="product"), alpha=0.15)
+        + geom_line(aes(colour="product"), size=0.4)
         + geom_hline(yintercept=50.0, linetype="dashed", size=0.3, colour="#555555")
-        + facet_grid("target ~ panel")
+        + facet_grid("panel ~ level")
         + scale_colour_manual(values=colours)
         + scale_fill_manual(values=colours)
         + labs(
             x="time after effector addition (h)",
-            y="cytolysis (%)",
-            colour="E:T",
-            fill="E:T",
-            title=f"% cytolysis over time vs target-alone wells; columns: {', '.join(names)} "
-            "(line: mean of wells, band: ± SD)",
+            y="lysis (%)",
+            colour="product",
+            fill="product",
+            title="% lysis over time (line: mean of a lot's wells, band: ± SD)",
+        )
+        + theme_killcurve()
+    )
+
+
+def plot_et50(curves: pl.DataFrame, name50: str, unit: str, order: Sequence[str] = ()) -> ggplot:
+    """The half-maximal E:T (or concentration) of each lot's curve fitted at each time, with
+    its interval, against time; colour = product; panels: target · stage · cryo. Curves
+    without a usable et50 (verdict, censoring) are not drawn.
+
+    ``curves``: ``timecourse_curves`` with internal names (``et50``, ``et50_lower``,
+    ``et50_upper``); ``name50``/``unit`` label the axis (``et50``/E:T or ``ec50``/its unit).
+    """
+    usable = curves.filter(pl.col("et50").is_not_null())
+    frame = usable.with_columns(
+        _panel(usable),
+        pl.concat_str([pl.col("product"), pl.col("lot").fill_null("-"), pl.col("batch")],
+                      separator="|").alias("group"),
+        pl.coalesce("et50_lower", "et50").alias("low"),
+        pl.coalesce("et50_upper", "et50").alias("high"),
+    )  # fmt: skip
+    colours = product_colours(curves["product"].unique().to_list(), order)
+    return (
+        ggplot(plot_frame(frame), aes("t_h", "et50", group="group", colour="product"))
+        + geom_errorbar(aes(ymin="low", ymax="high"), width=1.5, size=0.3)
+        + geom_line(size=0.4)
+        + geom_point(size=1.2)
+        + facet_wrap("panel")
+        + scale_y_log10()
+        + scale_colour_manual(values=colours)
+        + labs(
+            x="time after effector addition (h)",
+            y=f"{name50} ({unit or 'E:T'})",
+            colour="product",
+            title=f"{name50} of each lot's curve fitted at each time (bars: its interval)",
         )
         + theme_killcurve()
     )

@@ -102,7 +102,7 @@ def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
     return layout, {Path(d) for d in meta.dependencies} | {path}
 
 
-def check_layout(layout: pl.DataFrame, where: str) -> None:
+def check_layout(layout: pl.DataFrame, where: str, titrated: bool = True) -> None:
     """Check roles and sample fields of a layout already merged with plate metadata.
 
     ``where`` names the plate and layout file in messages. Raises
@@ -110,6 +110,8 @@ def check_layout(layout: pl.DataFrame, where: str) -> None:
     a sample well missing a required field, an E:T that is missing (and no
     ``concentration`` given instead), zero, negative or not finite, a
     concentration that is not positive, or a ``cryo`` value other than fresh/post_thaw.
+    ``titrated=False`` (time-resolved plates) lets sample wells have neither E:T nor
+    concentration: an untitrated condition followed over time.
     """
     if "role" not in layout.columns:
         raise KillcurveInputError(f"{where}: no well has a 'role'. Give every used well a role.")
@@ -141,8 +143,8 @@ def check_layout(layout: pl.DataFrame, where: str) -> None:
         by_et = samples.filter(pl.col("concentration").is_null())
     for field in SAMPLE_FIELDS:
         need = by_et if field == "et_ratio" else samples
-        if field == "et_ratio" and need.height == 0 and samples.height:
-            continue  # every sample well is titrated by concentration; E:T optional
+        if field == "et_ratio" and (not titrated or (need.height == 0 and samples.height)):
+            continue  # titrated by concentration (E:T optional) or a time course without x
         if field not in layout.columns:
             raise KillcurveInputError(
                 f"{where}: sample wells have no {field!r}. Add it to the layout "

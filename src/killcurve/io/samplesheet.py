@@ -19,6 +19,8 @@ from killcurve.errors import KillcurveInputError
 from killcurve.io.sheets import read_sheet
 
 REQUIRED_COLUMNS = ("plate_id", "file", "layout", "readout", "batch")
+#: The ``time`` of a time-resolved plate: every time point kept (timecourse.parquet).
+TIME_RESOLVED = "all"
 #: Samplesheet columns that describe files, not wells.
 FILE_COLUMNS = ("file", "format", "layout")
 
@@ -57,6 +59,17 @@ def read_samplesheet(path: Path) -> pl.DataFrame:
             f"{bad['readout'][0]!r}. Readouts: {', '.join(READOUTS)}."
         )
     return sheet
+
+
+def is_time_resolved(sheet: pl.DataFrame) -> pl.Series:
+    """Which samplesheet rows are time-resolved plates (``time`` = :data:`TIME_RESOLVED`).
+
+    >>> is_time_resolved(pl.DataFrame({"time": ["all", "", None, "24 h", " ALL"]})).to_list()
+    [True, False, False, False, True]
+    """
+    if "time" not in sheet.columns:
+        return pl.Series("time", [False] * sheet.height)
+    return sheet["time"].fill_null("").str.strip_chars().str.to_lowercase() == TIME_RESOLVED
 
 
 @cache

@@ -154,11 +154,14 @@ def numbered_figures(
     captions: Path | None,
     tables: dict[str, Path | None] | None = None,
     settings: dict[str, Any] | None = None,
+    timecourse: dict[str, dict[str, Any]] | None = None,
 ) -> list[Any]:
     """The run's figures numbered and captioned from the captions file.
 
     Dossier figures are included when :func:`killcurve.report.summary.available_figures`
-    says the run made them (``tables`` and ``settings`` as for :func:`plot_dossier`).
+    says the run made them (``tables`` and ``settings`` as for :func:`plot_dossier`); the
+    time-resolved figures with their caption values in ``timecourse``
+    (:func:`killcurve.pipeline.timecourse.figure_values`).
     """
     from killcurve.report.captions import load_captions, number_figures
     from killcurve.report.summary import Settings, available_figures, caption_values
@@ -176,6 +179,7 @@ def numbered_figures(
         record["provenance_id"],
         target_slug,
         {k: v for k, v in values.items() if made.get(k, "") is None},
+        timecourse,
     )
     return [
         replace(e, title=data.axis.text(e.title), caption=data.axis.text(e.caption))

@@ -75,8 +75,14 @@ def report(
     cache: Path | None = None,
     outliers: dict[str, Any] | None = None,
     verdict: dict[str, Any] | None = None,
+    timecourse: dict[str, Any] | None = None,
 ) -> None:
     """Write the self-contained HTML report: answers first, figures numbered as in the pack.
+
+    ``timecourse`` (studies with time-resolved plates): ``metrics`` and ``comparisons``
+    (paths of ``timecourse_metrics.parquet`` and ``timecourse_comparisons.csv``) and ``config``
+    (the config keys ``timecourse``, ``comparisons``, ``axis``) for the section
+    ``Killing over time``.
 
     ``tables``: the optional tables (``trend``, ``retention``, ``viability_lots``,
     ``viability_products``) as for :func:`plot_dossier`; ``settings`` likewise. With
@@ -88,17 +94,23 @@ def report(
     from killcurve.report.methods import methods
     from killcurve.report.provenance import provenance_table
     from killcurve.report.summary import DOSSIER_FIGURES, Settings, answers, available_figures
+    from killcurve.report.timecourse import TIMECOURSE_FIGURES
 
     tables = {**(tables or {}), "comparisons": comparisons}
     data = dossier_tables(curves, tables)
     config = Settings.from_config(settings or {})
     qc_table = pl.read_csv(qc, infer_schema_length=None)
-    entries = numbered_figures(curves, wells, figure_dir, provenance, captions, tables, settings)
-    items, maps, dossier = [], PlateMaps(), {}
+    entries = numbered_figures(
+        curves, wells, figure_dir, provenance, captions, tables, settings,
+        _course_values(timecourse),
+    )  # fmt: skip
+    items, maps, dossier, course = [], PlateMaps(), {}, []
     for entry in entries:
         label = f"Figure {entry.number}"
         shown = _screen_copy(entry.png, cache) if cache and entry.png is not None else entry.png
-        if entry.id in DOSSIER_FIGURES:
+        if entry.id in TIMECOURSE_FIGURES:
+            course.append(Figure(shown, label, f"{entry.title}. {entry.caption}"))
+        elif entry.id in DOSSIER_FIGURES:
             dossier[entry.id] = Figure(shown, label, f"{entry.title}. {entry.caption}")
         elif entry.png is not None:
             items.append(Figure(shown, label, f"{entry.title}. {entry.caption}"))
@@ -136,8 +148,39 @@ def report(
         section,
         text,
         data.axis.with_units,
+        _course_section(timecourse, course),
     )
     _atomic(html_out, lambda p: p.write_text(page, encoding="utf-8"))
+
+
+def _course_values(timecourse: dict[str, Any] | None) -> dict[str, dict[str, Any]] | None:
+    """Caption values of the time-resolved figures, None without time-resolved plates."""
+    if not timecourse:
+        return None
+    from killcurve.pipeline.timecourse import figure_values
+
+    return figure_values(Path(timecourse["metrics"]), timecourse["config"])
+
+
+def _course_section(timecourse: dict[str, Any] | None, figures: Sequence[Any]) -> list[str]:
+    """HTML parts of the section ``Killing over time`` (empty without time-resolved plates)."""
+    if not timecourse:
+        return []
+    from killcurve.pipeline.timecourse import settings
+    from killcurve.report.finite import finite_frame
+    from killcurve.report.timecourse import section_html
+    from killcurve.study.axis import Axis
+
+    config = timecourse["config"]
+    by = sorted({c for comp in config.get("comparisons") or [] for c in comp.get("by", [])})
+    return section_html(
+        finite_frame(pl.read_parquet(timecourse["metrics"])),
+        finite_frame(pl.read_csv(timecourse["comparisons"], infer_schema_length=None)),
+        figures,
+        settings(config),
+        by,
+        Axis.from_config(config.get("axis")).unit,
+    )
 
 
 def figure_pack(
@@ -151,12 +194,17 @@ def figure_pack(
     tables: dict[str, Path | None] | None = None,
     settings: dict[str, Any] | None = None,
     cache: Path | None = None,
+    timecourse: dict[str, Any] | None = None,
 ) -> None:
     """``figure_pack.pdf``: contents page, then every figure in order with its caption.
-    ``cache``: where caption pages are reused from (:func:`killcurve.report.pack.build_pack`)."""
+    ``cache``: where caption pages are reused from (:func:`killcurve.report.pack.build_pack`);
+    ``timecourse`` as for :func:`report`."""
     from killcurve.report.pack import build_pack
 
-    entries = numbered_figures(curves, wells, figure_dir, provenance, captions, tables, settings)
+    entries = numbered_figures(
+        curves, wells, figure_dir, provenance, captions, tables, settings,
+        _course_values(timecourse),
+    )  # fmt: skip
     key = json.loads(Path(provenance).read_text())["provenance_id"]
     limit = max_plate_maps(settings)
     _atomic(pdf_out, lambda p: build_pack(entries, study, p, key, cache, limit))

@@ -80,6 +80,21 @@ def optional_tables(inputs: Any) -> dict[str, Path | None]:
     return {name: first(name) for name in DOSSIER_TABLES}
 
 
+def timecourse_inputs(inputs: Any, params: Any) -> dict[str, Any] | None:
+    """The ``timecourse`` argument of the report and figure-pack stages from a rule's
+    ``input`` (``timecourse_metrics``, ``timecourse_comparisons``) and ``params``
+    (``timecourse``: the config keys it reads); None in a study without time-resolved plates.
+    """
+    if not params.timecourse:
+        return None
+    comparisons = getattr(inputs, "timecourse_comparisons", None)
+    return {
+        "metrics": Path(inputs.timecourse_metrics),
+        "comparisons": Path(comparisons) if comparisons else None,
+        "config": dict(params.timecourse),
+    }
+
+
 def run(step: Callable[..., None], log: Path | None = None, **kwargs: Any) -> None:
     """Run a stage; on bad input print the message (no traceback) and exit with status 1."""
     try:

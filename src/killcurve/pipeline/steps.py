@@ -21,7 +21,14 @@ from killcurve.pipeline.report import (
     write_provenance,
 )
 from killcurve.pipeline.statistics import compare, retention, statistics, trend, viability
-from killcurve.pipeline.step import DOSSIER_TABLES, optional_tables, run, write_csv, write_parquet
+from killcurve.pipeline.step import (
+    DOSSIER_TABLES,
+    optional_tables,
+    run,
+    timecourse_inputs,
+    write_csv,
+    write_parquet,
+)
 from killcurve.pipeline.target_figures import (
     TargetData,
     plot_curves,
@@ -56,6 +63,7 @@ __all__ = [
     "run",
     "statistics",
     "study_products",
+    "timecourse_inputs",
     "trend",
     "viability",
     "workbook",

@@ -61,6 +61,7 @@ def number_figures(
     provenance_id: str,
     slug: Any,
     dossier: Mapping[str, Mapping[str, Any]] | None = None,
+    timecourse: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[FigureEntry]:
     """Number the figures of a run in caption-file order and fill their captions.
 
@@ -68,8 +69,12 @@ def number_figures(
     ``dossier`` maps each dossier figure the run made (``<id>.pdf``/``.png`` in
     ``figure_dir``; ids in :data:`~killcurve.report.summary.DOSSIER_FIGURES`) to its
     caption values; a dossier figure not in it is left out, and later figures move up.
+    ``timecourse`` likewise for the time-resolved figures
+    (:data:`killcurve.report.timecourse.TIMECOURSE_FIGURES`), absent without time-resolved plates.
     """
-    dossier = dossier or {}
+    from killcurve.report.timecourse import TIMECOURSE_FIGURES
+
+    dossier, timecourse = dossier or {}, timecourse or {}
     samples = wells.filter(pl.col("role") == "sample")
     model = model_label(curves["model"][0]) if curves.height else "no"
     level = f"{100 * curves['ci_level'][0]:g}" if curves.height else "95"
@@ -113,9 +118,12 @@ def number_figures(
             if spec["id"] not in dossier:
                 continue
             add(spec, {**common, **dossier[spec["id"]]}, spec["id"], png=True)
+        elif spec["id"] in TIMECOURSE_FIGURES:
+            if spec["id"] in timecourse:
+                add(spec, {**common, **timecourse[spec["id"]]}, spec["id"], png=True)
         else:
             raise KillcurveInputError(
                 f"captions: unknown figure id {spec['id']!r}; known: curves and residuals "
-                f"(per target), plate_maps, {', '.join(DOSSIER_FIGURES)}."
+                f"(per target), plate_maps, {', '.join((*DOSSIER_FIGURES, *TIMECOURSE_FIGURES))}."
             )
     return entries

@@ -220,10 +220,17 @@ FIGURE_NAMES = {
 }
 
 
-def _nav() -> str:
+#: The category of the time-resolved section, placed after Viability when the study has one.
+OVER_TIME = ("Over time", [("over-time", "Killing over time")])
+
+
+def _nav(over_time: bool = False) -> str:
     """Links to every section, grouped by category (a one-section category: just its link)."""
     groups = []
-    for cat, items in CATEGORIES:
+    categories = list(CATEGORIES)
+    if over_time:
+        categories.insert(4, OVER_TIME)
+    for cat, items in categories:
         links = ", ".join(f'<a href="#{a}">{html.escape(h)}</a>' for a, h in items)
         groups.append(
             links if [h for _, h in items] == [cat] else f"<b>{html.escape(cat)}</b>: {links}"
@@ -327,8 +334,13 @@ def render_report(
     section: Section | None = None,
     words: Callable[[str], str] = str,
     units: Callable[[pl.DataFrame], pl.DataFrame] = lambda frame: frame,
+    timecourse: Sequence[str] = (),
 ) -> str:
     """The whole report as one HTML string: answers first, then the tables and figures.
+
+    ``timecourse``: the HTML parts of the time-resolved section
+    (:func:`killcurve.report.timecourse.section_html`), after viability; empty without
+    time-resolved plates.
 
     ``words`` rewrites fixed text for the study's titration axis
     (:meth:`killcurve.study.axis.Axis.text`); the tables come with their public column names, and
@@ -349,7 +361,7 @@ def render_report(
         f"<h1>{html.escape(study)}</h1>",
         f'<p class="note">killcurve {html.escape(__version__)} · {qc.height} plates '
         f"({n_fail} failed QC) · {curves.height} curves ({n_flagged} flagged; {verdicts}).</p>",
-        _nav(),
+        _nav(bool(timecourse)),
         *answers_html(section),
         '<h2 id="comparisons">Comparisons</h2>',
         '<p class="note">'
@@ -365,6 +377,7 @@ def render_report(
         table_html(units(curves.select(c for c in CURVE_TABLE if c in curves.columns))),
         *killing,
         *viability,
+        *timecourse,
         '<h2 id="qc">Plate QC</h2>',
         f'<p class="note">{n_fail} of {qc.height} plates failed QC'
         + (

@@ -41,17 +41,18 @@ WELL_COLUMNS = (
 #: Trailing columns of ``wells.parquet``.
 TRAILING_COLUMNS = ("file", "layout", "excluded", "exclusion_reason")
 #: Samplesheet columns that select one plate/read (and time point) inside an export.
-SELECT_COLUMNS = ("plate_index", "read", "normalise_read", "time")
+SELECT_COLUMNS = ("plate_index", "read", "normalise_read", "time", "addition")
 
 
 def plate_layout(
-    sheet_row: dict[str, str], study_dir: Path, cache: Path | None = None
+    sheet_row: dict[str, str], study_dir: Path, cache: Path | None = None, titrated: bool = True
 ) -> pl.DataFrame:
     """The layout of one plate with the samplesheet's plate-wide fields merged in, checked.
 
     A field set both in the samplesheet and the layout must agree on every
     well where the layout sets it; otherwise the plate is refused. ``cache``: see
-    :func:`killcurve.io.layout.read_layout`.
+    :func:`killcurve.io.layout.read_layout`; ``titrated``: see
+    :func:`killcurve.io.layout.check_layout`.
     """
     plate = sheet_row["plate_id"]
     path = resolve_in_study(study_dir, sheet_row["layout"], f"plate {plate} layout")
@@ -88,7 +89,7 @@ def plate_layout(
                     f"{where}: {column} {bad[column][0]!r} (samplesheet) is not a number."
                 )
             layout = layout.with_columns(number)
-    check_layout(layout, where)
+    check_layout(layout, where, titrated)
     present = set(layout["role"].unique().to_list())
     readout = sheet_row["readout"]
     lacking = [r for r in REQUIRED_CONTROLS[readout] if r not in present]

@@ -62,6 +62,14 @@ def select_plate(
     :func:`select_time`). For an endpoint read ``time`` must be empty or
     ``last``, and the wells come back exactly as the reader gave them.
     """
+    data = one_read(export, plate_index, read)
+    source = export.path or f"this {export.format or 'export'}"
+    return select_time(data, time, f"{source}: {available(export)}")
+
+
+def one_read(export: PlateExport, plate_index: int | None, read: str | None) -> pl.DataFrame:
+    """Every row of one plate/read of ``export`` (every time point of a kinetic read); the
+    choice and its errors as :func:`select_plate` describes."""
     source = export.path or f"this {export.format or 'export'}"
     data = export.data
     if plate_index is not None:
@@ -86,7 +94,49 @@ def select_plate(
             f"{source}: holds several plates/reads ({available(export)}). "
             "Choose one with the samplesheet's plate_index and/or read columns."
         )
-    return select_time(data, time, f"{source}: {available(export)}")
+    return data
+
+
+_SWEEP = re.compile(r"^(?P<hours>\d+(?:\.\d*)?(?:e[-+]?\d+)?) h$")
+
+
+def sweeps_as_time_points(export: PlateExport) -> PlateExport:
+    """An export whose reads are sweeps named ``"<hours> h"`` (``cell_index_csv``) as one
+    kinetic read ``"cell index"``: ``cycle`` numbers the sweeps in time order, ``time_s`` =
+    hours × 3600, ``timestamp`` the read name. Other exports come back unchanged.
+
+    >>> from killcurve.io.readers.cells import cells_frame
+    >>> frame = cells_frame([(1, "24 h", "A", 1, "2"), (1, "0.5 h", "A", 1, "1")])
+    >>> out = sweeps_as_time_points(PlateExport(data=frame)).data.sort("cycle")
+    >>> out.select("read", "cycle", "time_s").rows()
+    [('cell index', 1, 1800.0), ('cell index', 2, 86400.0)]
+    """
+    data = export.data
+    reads = data["read"].unique().to_list()
+    if data["cycle"].is_not_null().any() or len(reads) < 2:
+        return export
+    hours = {r: _SWEEP.match(str(r)) for r in reads}
+    if not all(hours.values()):
+        return export
+    order = sorted(reads, key=lambda r: float(hours[r]["hours"]))
+    sweeps = pl.DataFrame(
+        {
+            "read": order,
+            "sweep_cycle": pl.Series(range(1, len(order) + 1), dtype=data.schema["cycle"]),
+            "sweep_s": [float(hours[r]["hours"]) * 3600.0 for r in order],
+        }
+    )
+    timed = (
+        data.join(sweeps, on="read")
+        .with_columns(
+            pl.col("sweep_cycle").alias("cycle"),
+            pl.col("sweep_s").cast(data.schema["time_s"]).alias("time_s"),
+            pl.col("read").alias("timestamp"),
+            pl.lit("cell index").alias("read"),
+        )
+        .select(data.columns)
+    )
+    return PlateExport(data=timed, metadata=export.metadata, format=export.format, path=export.path)
 
 
 def select_time(data: pl.DataFrame, time: str | None, where: str) -> pl.DataFrame:

@@ -34,8 +34,11 @@ def growth(t: np.ndarray) -> np.ndarray:
     return 1.0 + 0.05 * t
 
 
-def layout(product: str, lot: str, target: str = "SHP-77", cryo: str = "fresh") -> str:
-    """Targets alone A1–A3; E:T 20 … 1.25 in rows B–F, columns 1–3; max lysis G1–G3."""
+def layout(
+    product: str, lot: str, target: str = "SHP-77", cryo: str = "fresh", max_lysis: bool = False
+) -> str:
+    """Targets alone A1–A3; E:T 20 … 1.25 in rows B–F, columns 1–3; max lysis G1–G3 (release
+    plates)."""
     lines = [
         "[expt]",
         f'product = "{product}"',
@@ -47,7 +50,8 @@ def layout(product: str, lot: str, target: str = "SHP-77", cryo: str = "fresh") 
     ]
     for row, et in zip("BCDEF", RATES, strict=True):
         lines += [f"[block.3x1.{row}1]", 'role = "sample"', f"et_ratio = {et:g}"]
-    lines += ["[block.3x1.G1]", 'role = "max_lysis"']
+    if max_lysis:
+        lines += ["[block.3x1.G1]", 'role = "max_lysis"']
     return "\n".join(lines) + "\n"
 
 
@@ -56,7 +60,9 @@ def seed(well: str) -> float:
     return 1.0 + 0.1 * int(well[1:]) - 0.05 * "ABCDEFG".index(well[0])
 
 
-def plate_csv(readout: str = "impedance", sweeps: np.ndarray = SWEEPS) -> str:
+def plate_csv(
+    readout: str = "impedance", sweeps: np.ndarray = SWEEPS, rates: dict[float, float] = RATES
+) -> str:
     """The long table of one plate (``well,time_h,cell_index``) for ``impedance`` or
     ``release`` (module docstring)."""
     rows = ["well,time_h,cell_index"]
@@ -65,7 +71,7 @@ def plate_csv(readout: str = "impedance", sweeps: np.ndarray = SWEEPS) -> str:
         for col in (1, 2, 3):
             values = {}
             for row, et in zip("BCDEF", RATES, strict=True):
-                killed = float(lysis(np.array(t), RATES[et])) / 100
+                killed = float(lysis(np.array(t), rates[et])) / 100
                 values[f"{row}{col}"] = (
                     seed(f"{row}{col}") * growth(t) * (1 - killed)
                     if readout == "impedance"
@@ -93,7 +99,9 @@ def write_study(
     (root / "config/data").mkdir(parents=True, exist_ok=True)
     sheet = ["plate_id\tfile\tformat\tlayout\treadout\tbatch\ttime\taddition"]
     for plate, (product, lot) in plates.items():
-        (root / f"config/layouts/{plate}.toml").write_text(layout(product, lot))
+        (root / f"config/layouts/{plate}.toml").write_text(
+            layout(product, lot, max_lysis=readout == "release")
+        )
         (root / f"config/data/{plate}.csv").write_text(plate_csv(readout))
         sheet.append(
             f"{plate}\tconfig/data/{plate}.csv\tcell_index_csv\tconfig/layouts/{plate}.toml\t"

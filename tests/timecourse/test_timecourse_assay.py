@@ -40,7 +40,7 @@ def test_addition_from_the_pause_and_lysis_at_every_time_point(study: Path) -> N
     after = points.filter(pl.col("t_h") >= 0)
     assert sorted(after["t_h"].unique().to_list()) == T_AFTER
     assert (
-        points.filter(pl.col("t_h") < 0)["pct_lysis"].null_count() == 4 * 21
+        points.filter(pl.col("t_h") < 0)["pct_lysis"].null_count() == 4 * 18  # 4 sweeps × 18 wells
     )  # 4 sweeps × 21 wells
     # B1: seed 1.05, E:T 20 (30 %/h, capped at 90 %); at 7 h since the first sweep (t = 3 h)
     # CI = 1.05 · 1.35 · (1 − 0.9) = 0.14175, at addition 1.05 · 1.2 = 1.26:

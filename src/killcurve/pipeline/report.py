@@ -172,7 +172,10 @@ def _course_section(timecourse: dict[str, Any] | None, figures: Sequence[Any]) -
     from killcurve.study.axis import Axis
 
     config = timecourse["config"]
-    by = sorted({c for comp in config.get("comparisons") or [] for c in comp.get("by", [])})
+    from killcurve.stats.compare import BY_COLUMNS
+
+    used = {c for comp in config.get("comparisons") or [] for c in comp.get("by", [])}
+    by = [c for c in BY_COLUMNS if c in used]
     return section_html(
         finite_frame(pl.read_parquet(timecourse["metrics"])),
         finite_frame(pl.read_csv(timecourse["comparisons"], infer_schema_length=None)),

@@ -145,6 +145,8 @@ class Design:
     thaw_time: str = "2026-03-16 09:00"
     min_viability_pct: float = 70.0
     min_recovery_pct: float = 50.0
+    #: also write the time-resolved impedance arm (:mod:`killcurve.simulate.timecourse`)
+    timecourse: bool = False
 
     @property
     def products(self) -> tuple[str, str]:

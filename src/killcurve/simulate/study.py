@@ -12,7 +12,9 @@ tables, so that tests can check the pipeline recovers what was put in:
 * ``config/truth_comparisons.tsv``: the true et50 ratio test/reference per
   target × stage × cryo (definition below);
 * ``config/truth_viability.tsv``: true viability and recovery per product ×
-  lot × hours after thaw.
+  lot × hours after thaw;
+* ``config/truth_timecourse.tsv`` (only with ``Design.timecourse``): the
+  time-resolved impedance arm's truth (:mod:`killcurve.simulate.timecourse`).
 
 **Curves.** True % lysis ``L(x) = bottom + (top − bottom)/(1 + (et50/x)^hill)``
 at E:T ``x``. Per curve of product p, lot l, target t, stage s, cryo c, assay
@@ -82,6 +84,7 @@ from killcurve.simulate.design import (
     truth_table,
 )
 from killcurve.simulate.exports import ANALYSED_ML, COUNTER_WRITERS, SUFFIX, WRITERS, Count
+from killcurve.simulate.timecourse import TIMECOURSE_CONFIG, timecourse_design, write_arm
 
 
 def _layout_toml(design: Design, cond: Condition, curves: list[tuple[str, str]]) -> str:
@@ -210,8 +213,8 @@ qc:
 
 def _write_plates(
     out: Path, design: Design, plan: list[dict], truth: pl.DataFrame, rng: np.random.Generator
-) -> None:
-    """Plate exports, layouts, samplesheet and exclusions of ``plan``."""
+) -> pl.DataFrame:
+    """Plate exports, layouts and exclusions of ``plan``; returns the samplesheet rows."""
     n = len(plan)
     by_plate: dict[str, list[dict]] = {}
     for row in truth.iter_rows(named=True):
@@ -257,7 +260,6 @@ def _write_plates(
                 "operator": "simulated",
             }
         )
-    pl.DataFrame(sheet).write_csv(out / "config/plates.tsv", separator="\t")
     pl.DataFrame(
         [
             (plate_id(design, p, n), w, r, who)
@@ -267,6 +269,7 @@ def _write_plates(
         schema=["plate_id", "well", "reason", "who"],
         orient="row",
     ).write_csv(out / "config/exclusions.tsv", separator="\t")
+    return pl.DataFrame(sheet)
 
 
 def _logit(p: float) -> float:
@@ -376,8 +379,11 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
     ``config/layouts/<plate>.toml``, ``config/data/<plate>.<suffix>``,
     ``config/exclusions.tsv``, ``config/viability.tsv``,
     ``config/viability/<product>_<hours>h.csv``, ``config/truth.tsv``,
-    ``config/truth_comparisons.tsv``, ``config/truth_viability.tsv``. The same
-    design and seed give byte-identical files.
+    ``config/truth_comparisons.tsv``, ``config/truth_viability.tsv``; with
+    ``design.timecourse`` also the time-resolved impedance plates ``TC01``–``TC04``
+    (their rows in ``config/plates.tsv`` with ``time`` = ``all``, ``addition`` =
+    ``pause``), ``config/truth_timecourse.tsv`` and a ``timecourse`` config section (see
+    :mod:`killcurve.simulate.timecourse`). The same design and seed give byte-identical files.
     """
     design = design or Design()
     out = Path(out)
@@ -386,7 +392,11 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
     rng = np.random.default_rng(design.seed)
     plan = plate_plan(design)
     truth = truth_table(design, plan, rng)
-    _write_plates(out, design, plan, truth, rng)
+    sheet = _write_plates(out, design, plan, truth, rng)
+    if design.timecourse:
+        arm, _ = write_arm(out, timecourse_design(design, truth))
+        sheet = pl.concat([sheet, arm], how="diagonal")
+    sheet.write_csv(out / "config/plates.tsv", separator="\t")
     _write_viability(out, design)
     slug = "_vs_".join(
         "".join(ch for ch in p.split("-")[0].lower() if ch.isalnum()) for p in design.products
@@ -401,6 +411,7 @@ def write_study(out: Path, design: Design | None = None) -> pl.DataFrame:
             min_viability=design.min_viability_pct,
             min_recovery=design.min_recovery_pct,
         )
+        + (TIMECOURSE_CONFIG if design.timecourse else "")
     )
     truth.write_csv(out / "config/truth.tsv", separator="\t", float_precision=6)
     comparison_truth(design).write_csv(

@@ -33,7 +33,12 @@ from killcurve.config import config_errors, load_config, samplesheet_errors
 from killcurve.errors import KillcurveInputError
 from killcurve.fit.curve_table import curve_problems
 from killcurve.io.exclusions import read_exclusions
-from killcurve.io.samplesheet import check_files, read_samplesheet, resolve_in_study
+from killcurve.io.samplesheet import (
+    check_files,
+    is_time_resolved,
+    read_samplesheet,
+    resolve_in_study,
+)
 from killcurve.pipeline.step import _thresholds
 from killcurve.stats.compare import check_comparisons, curve_covariates
 from killcurve.study.axis import Axis
@@ -80,9 +85,10 @@ def check_study(study_dir: Path) -> StudyCheck:
         return result
     result.summary.append(f"study: {config.get('study', '?')}")
     valid = not errors
-    wells = _plates(study_dir, config, valid, result)
+    course: list[str] = []
+    wells = _plates(study_dir, config, valid, result, course)
     if valid and wells is not None:
-        _curves_and_comparisons(study_dir, config, wells, result)
+        _curves_and_comparisons(study_dir, config, wells, result, course)
     elif valid:
         result.summary.append("curves, comparisons: checked once every plate can be read")
     if valid and config.get("viability"):
@@ -91,11 +97,18 @@ def check_study(study_dir: Path) -> StudyCheck:
 
 
 def _plates(
-    study_dir: Path, config: dict[str, Any], valid: bool, result: StudyCheck
+    study_dir: Path,
+    config: dict[str, Any],
+    valid: bool,
+    result: StudyCheck,
+    course_products: list[str],
 ) -> pl.DataFrame | None:
     """The study's well table as the workflow's chunks and merge make it (one plate per
     chunk), or None when the samplesheet or a plate cannot be read; problems go to
-    ``result``. The config's QC limits are used when the config is ``valid``."""
+    ``result``. The config's QC limits are used when the config is ``valid``. Time-resolved
+    plates are read as their own jobs read them (:func:`killcurve.study.timecourse.load_points`)
+    and their products added to ``course_products``; a study of only those gives an empty
+    well table."""
     sheet_path = result.attempt(
         resolve_in_study, study_dir, str(config["plates"]), "config key plates"
     )
@@ -112,8 +125,17 @@ def _plates(
         source = str(path)
     limits = _thresholds(config["qc"]) if valid else QcThresholds()
     exclude_failed = config["qc"].get("exclude_failed_plates", True) if valid else True
+    course = is_time_resolved(sheet)
+    if course.any():
+        course_products += _time_resolved(study_dir, sheet, readable, exclusions, source, result)
+        if exclusions is not None:
+            exclusions = exclusions.filter(
+                ~pl.col("plate_id").is_in(sheet.filter(course)["plate_id"].implode())
+            )
     wells_parts, qc_parts, failed = [], [], []
     for i, plate in enumerate(sheet["plate_id"]):
+        if course[i]:
+            continue
         tables = None
         if i in readable:
             tables = result.attempt(
@@ -125,7 +147,7 @@ def _plates(
         wells_parts.append(tables[0])
         qc_parts.append(tables[1])
     if not wells_parts:
-        return None
+        return None if failed or not course.any() else pl.DataFrame()
     if exclusions is not None:  # lines of unreadable plates are not reported twice
         exclusions = exclusions.filter(~pl.col("plate_id").is_in(failed))
     merged = result.attempt(
@@ -135,6 +157,37 @@ def _plates(
         merged = merge_chunks(wells_parts, qc_parts, limits, exclude_failed)
     _plate_summary(sheet, merged[0], config, result)
     return None if failed else merged[0]
+
+
+def _time_resolved(
+    study_dir: Path,
+    sheet: pl.DataFrame,
+    readable: set[int],
+    exclusions: pl.DataFrame | None,
+    source: str,
+    result: StudyCheck,
+) -> list[str]:
+    """Read every readable time-resolved plate as its workflow job does; problems go to
+    ``result``, a summary line says what was read; the products of their sample wells."""
+    from killcurve.study.timecourse import load_points
+
+    course = is_time_resolved(sheet)
+    products: set[str] = set()
+    read, points = 0, 0
+    for i in range(sheet.height):
+        if not course[i] or i not in readable:
+            continue
+        found = result.attempt(load_points, sheet.slice(i, 1), study_dir, exclusions, source)
+        if found is None:
+            continue
+        read += 1
+        points += found["cycle"].n_unique()
+        samples = found.filter(pl.col("role") == "sample")
+        products |= set(samples["product"].drop_nulls().to_list())
+    result.summary.append(
+        f"time-resolved plates: {read} of {int(course.sum())} read, {points} time points"
+    )
+    return sorted(products)
 
 
 def _startup_rows(sheet: pl.DataFrame, study_dir: Path, name: str, result: StudyCheck) -> set[int]:
@@ -158,24 +211,32 @@ def _startup_rows(sheet: pl.DataFrame, study_dir: Path, name: str, result: Study
 
 
 def _curves_and_comparisons(
-    study_dir: Path, config: dict[str, Any], wells: pl.DataFrame, result: StudyCheck
+    study_dir: Path,
+    config: dict[str, Any],
+    wells: pl.DataFrame,
+    result: StudyCheck,
+    course_products: list[str],
 ) -> None:
     """What the fit and the statistics refuse on input, as :func:`killcurve.pipeline.steps.fit` and
-    :func:`killcurve.pipeline.steps.compare` check it; problems go to ``result``."""
+    :func:`killcurve.pipeline.steps.compare` check it; problems go to ``result``. Comparisons
+    may name the products of time-resolved plates (``course_products``)."""
     from killcurve.fit.curves import FitOptions
     from killcurve.report.captions import load_captions
 
     axis = result.attempt(Axis.from_config, config.get("axis"))
-    points = result.attempt(axis.points, wells) if axis else None
+    points = result.attempt(axis.points, wells) if axis and wells.height else wells
     result.attempt(FitOptions.from_config, config["fit"])
     if points is None:
         return
-    result.problems += curve_problems(points)
-    samples = points.filter(pl.col("role") == "sample")
     comparisons = config["comparisons"]
-    result.attempt(check_comparisons, comparisons, samples["product"].unique().to_list())
+    products = list(course_products)
+    if points.height:
+        result.problems += curve_problems(points)
+        samples = points.filter(pl.col("role") == "sample")
+        products += samples["product"].unique().to_list()
+    result.attempt(check_comparisons, comparisons, sorted(set(products)))
     covariates = sorted({c for comp in comparisons for c in comp.get("covariates", [])})
-    if covariates:
+    if covariates and points.height:
         result.attempt(curve_covariates, points, covariates)
     if config.get("captions"):
         result.attempt(load_captions, study_dir / config["captions"])

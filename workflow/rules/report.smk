@@ -12,6 +12,8 @@ rule write_workbook:
         retention="results/tables/thaw_retention.csv",
         viability_lots=VIABILITY_LOTS,
         viability_products=VIABILITY_PRODUCTS,
+        timecourse_metrics=TIMECOURSE_TABLES.get("metrics_csv", []),
+        timecourse_comparisons=TIMECOURSE_TABLES.get("comparisons", []),
     output:
         xlsx="results/tables/killcurve_tables.xlsx",
     log:

@@ -2,6 +2,11 @@ from pathlib import Path
 
 from killcurve.pipeline.steps import optional_tables, run, workbook
 
+course = {
+    key: Path(snakemake.input.get(f"timecourse_{key}"))
+    for key in ("metrics", "comparisons")
+    if snakemake.input.get(f"timecourse_{key}")
+}
 run(
     workbook,
     log=snakemake.log[0],
@@ -10,4 +15,5 @@ run(
     comparisons=Path(snakemake.input.comparisons),
     xlsx_out=Path(snakemake.output.xlsx),
     tables=optional_tables(snakemake.input),
+    timecourse=course,
 )

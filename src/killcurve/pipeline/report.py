@@ -219,12 +219,15 @@ def workbook(
     comparisons: Path,
     xlsx_out: Path,
     tables: dict[str, Path | None] | None = None,
+    timecourse: dict[str, Path] | None = None,
 ) -> None:
     """``killcurve_tables.xlsx``: plate QC, curves (censored values as >x/<x), comparisons.
 
     Then one sheet per optional table present in ``tables``: ``stage_trend``
     (key ``trend``), ``thaw_retention`` (``retention``), ``viability``
-    (``viability_lots``), ``viability_products``.
+    (``viability_lots``), ``viability_products``; and with time-resolved plates the sheets
+    ``timecourse_metrics`` and ``timecourse_comparisons`` (``timecourse`` keys ``metrics``,
+    ``comparisons``: their CSV files).
     """
     from killcurve.fit.curve_table import CURVE_KEYS
     from killcurve.report.tables import censored_curves, write_workbook
@@ -250,6 +253,8 @@ def workbook(
     for sheet, key in optional:
         if (tables or {}).get(key) is not None:
             sheets[sheet] = pl.read_csv(tables[key], infer_schema_length=None)
+    for key, path in (timecourse or {}).items():
+        sheets[f"timecourse_{key}"] = pl.read_csv(path, infer_schema_length=None)
     _atomic(xlsx_out, lambda p: write_workbook(sheets, p))
 
 

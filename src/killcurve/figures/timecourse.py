@@ -22,7 +22,27 @@ from plotnine import (
 )
 
 from killcurve.figures.frames import plot_frame
-from killcurve.figures.theme import product_colours, theme_killcurve
+from killcurve.figures.theme import OKABE_ITO, product_colours, theme_killcurve
+
+#: Colours for studies of more products than the Okabe–Ito palette holds (matplotlib tab20).
+MANY = (
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
+    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
+)  # fmt: skip
+
+
+def colours(products: Sequence[str], order: Sequence[str] = ()) -> dict[str, str]:
+    """A colour per product: the house palette (:func:`product_colours`) when it has enough,
+    else 20 distinct colours (cycled beyond 20).
+
+    >>> len(set(colours([f"p{i}" for i in range(16)]).values()))
+    16
+    """
+    if len(set(products)) <= len(OKABE_ITO):
+        return product_colours(products, order)
+    ranked = [p for p in order if p in set(products)] + sorted(set(products) - set(order))
+    return {p: MANY[i % len(MANY)] for i, p in enumerate(ranked)}
 
 
 def et_label(et_ratio: float | None) -> str:
@@ -77,15 +97,15 @@ def plot_killing(curves: pl.DataFrame, x: str, unit: str, order: Sequence[str] =
     )  # fmt: skip
     data = plot_frame(frame)
     data["level"] = data["level"].astype("category").cat.set_categories(names)
-    colours = product_colours(frame["product"].unique().to_list(), order)
+    palette = colours(frame["product"].unique().to_list(), order)
     return (
         ggplot(data, aes("t_h", "mean", group="group"))
         + geom_ribbon(aes(ymin="low", ymax="high", fill="product"), alpha=0.15)
         + geom_line(aes(colour="product"), size=0.4)
         + geom_hline(yintercept=50.0, linetype="dashed", size=0.3, colour="#555555")
         + facet_grid("panel ~ level")
-        + scale_colour_manual(values=colours)
-        + scale_fill_manual(values=colours)
+        + scale_colour_manual(values=palette)
+        + scale_fill_manual(values=palette)
         + labs(
             x="time after effector addition (h)",
             y="lysis (%)",
@@ -113,7 +133,7 @@ def plot_et50(curves: pl.DataFrame, name50: str, unit: str, order: Sequence[str]
         pl.coalesce("et50_lower", "et50").alias("low"),
         pl.coalesce("et50_upper", "et50").alias("high"),
     )  # fmt: skip
-    colours = product_colours(curves["product"].unique().to_list(), order)
+    palette = colours(curves["product"].unique().to_list(), order)
     return (
         ggplot(plot_frame(frame), aes("t_h", "et50", group="group", colour="product"))
         + geom_errorbar(aes(ymin="low", ymax="high"), width=1.5, size=0.3)
@@ -121,7 +141,7 @@ def plot_et50(curves: pl.DataFrame, name50: str, unit: str, order: Sequence[str]
         + geom_point(size=1.2)
         + facet_wrap("panel")
         + scale_y_log10()
-        + scale_colour_manual(values=colours)
+        + scale_colour_manual(values=palette)
         + labs(
             x="time after effector addition (h)",
             y=f"{name50} ({unit or 'E:T'})",

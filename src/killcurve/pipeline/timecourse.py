@@ -19,6 +19,8 @@ from killcurve.fit import kinetics
 from killcurve.pipeline.step import _thresholds, write_csv, write_parquet
 from killcurve.study.axis import Axis, fixed_et
 
+#: Tallest time-resolved figure (inches): a study of many targets × stages gets smaller panels.
+MAX_HEIGHT_IN = 22.0
 #: Defaults of the config section ``timecourse`` (workflow/schemas/config.schema.yaml).
 DEFAULTS: dict[str, Any] = {"times_h": [24, 48, 72], "level_pct": 50}
 
@@ -267,7 +269,7 @@ def plot(
         killing_pdf,
         killing_png,
         width=max(DOUBLE_COLUMN_IN, 1.6 * columns),
-        height=1.2 + 1.5 * rows,
+        height=min(MAX_HEIGHT_IN, 1.2 + 1.5 * rows),
     )
     fitted = pl.read_parquet(curves)
     fitted = titration.internal_curves(fitted) if fitted.height else fitted
@@ -289,7 +291,7 @@ def plot(
         et50_pdf,
         et50_png,
         width=DOUBLE_COLUMN_IN,
-        height=1.2 + 2.0 * ((panels + 2) // 3),
+        height=min(MAX_HEIGHT_IN, 1.2 + 2.0 * ((panels + 2) // 3)),
     )
 
 

@@ -231,3 +231,15 @@ def test_a_well_without_a_reading_at_addition_is_excluded_whole(study: Path) -> 
     assert b2["excluded"].all()
     assert set(b2["exclusion_reason"].to_list()) == {tc.NO_BASELINE}
     assert kinetics.metrics(points, [2.0]).filter(pl.col("et_ratio") == 20.0)["n_wells"][0] == 2
+
+
+def test_check_reads_time_resolved_plates_and_their_products(tmp_path: Path) -> None:
+    from killcurve.pipeline.check import check_study
+
+    study = known.write_study(tmp_path, {"P1": ("A", "L1"), "P2": ("B", "L2")})
+    result = check_study(study)
+    assert result.ok, result.problems
+    assert "time-resolved plates: 2 of 2 read, 26 time points" in result.summary
+    (study / "config/data/P2.csv").write_text(known.plate_csv().replace("\nC2,7,", "\nC2,7,x", 1))
+    result = check_study(study)
+    assert [p for p in result.problems if "plate P2 well C2 (sample) at 7 h" in p]

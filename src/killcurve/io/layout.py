@@ -4,7 +4,9 @@ Well fields (see ``config/README.md``): ``role`` for every used well, and for
 ``sample`` wells ``product``, ``lot``, ``target``, ``et_ratio`` (effector cells
 per target cell: 10 means 10:1) or, on a concentration axis, ``concentration``
 (antibody or engager, in the config's ``axis.unit``), optionally ``stage`` and
-``cryo``. Fields may also come from the samplesheet (one value for the whole plate).
+``cryo``. Fields may also come from the samplesheet (one value for the whole plate). A
+``[platemap]`` table takes wells, fields and roles from an Incucyte ``.PlateMap``
+(:func:`killcurve.io.platemap.platemap_wells`; ``config/README.md``, Layouts).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from killcurve.errors import KillcurveInputError
+from killcurve.io.platemap import platemap_wells
 
 #: Roles a well may have.
 ROLES = (
@@ -43,12 +46,15 @@ def read_layout(path: Path, cache: Path | None = None) -> pl.DataFrame:
     """Load a wellmap layout as one row per defined well.
 
     Columns: ``well`` (``A1``), ``row`` (``A``), ``col`` (Int32), ``role`` and
-    every field the layout defines. ``et_ratio`` and ``concentration`` are Float64
-    when present.
+    every field the layout defines. With a ``[platemap]`` table the PlateMap's wells that a role
+    rule chooses join the layout's own, a field the layout sets in a well wins over the
+    PlateMap's, and wells left without a role are left out. ``et_ratio`` and
+    ``concentration`` are Float64 when present.
     Raises :class:`KillcurveInputError` naming the file when it cannot be read.
 
     With ``cache`` (a directory), the table read last time is reused while the layout and
-    every file it includes (wellmap's ``meta.include`` and the like) keep their bytes
+    every file it includes (wellmap's ``meta.include`` and the like, and a ``[platemap]``
+    table's PlateMap) keep their bytes
     (:func:`killcurve.common.memo.memo_table_from_files`): re-reading an unchanged chunk of
     plates then neither imports wellmap and pandas (~0.8 s) nor parses its TOML files.
     """
@@ -84,8 +90,6 @@ def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
                 f"layout {path}: defines no wells. Add [block]/[well] tables."
             )
         return frame, files
-    from killcurve.io.platemap import platemap_wells
-
     wells, constants, platemap = platemap_wells(spec, path, ROLES)
     for name, hint in NUMERIC_FIELDS.items():
         if name in wells.columns and not wells.schema[name].is_numeric():
@@ -108,15 +112,20 @@ def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
             + "".join(f"[well.{well}]\n" for well in chosen)
         )
         frame, files, _ = _wellmap_frame(wrapper, path)
-    files.discard(wrapper)
+        files = {f for f in files if f.resolve() != wrapper.resolve()}
     layout = _merge_platemap(frame, wells, constants)
     if layout.height == 0:
-        raise KillcurveInputError(
-            f"layout {path}: no well has a role: no well of {platemap.name} matches a rule of "
-            "[platemap.roles] and the layout's own wells give none. Add role rules, e.g. "
-            '[platemap.roles] sample = { compound = "…" }.'
-        )
+        raise KillcurveInputError(_no_role(path))
     return layout, files | {path, platemap}
+
+
+def _no_role(path: Path) -> str:
+    """The message for a ``[platemap]`` layout in which no well has a role."""
+    return (
+        f"layout {path}: no well has a role: no PlateMap well matches a rule of "
+        "[platemap.roles] and the layout's own wells give none. Add role rules, e.g. "
+        '[platemap.roles] sample = { compound = "…" }.'
+    )
 
 
 def _platemap_spec(path: Path) -> object | None:
@@ -141,11 +150,7 @@ def _wellmap_frame(path: Path, shown: Path) -> tuple[pl.DataFrame, set[Path], di
     except Exception as err:  # wellmap reports TOML and layout errors with its own types
         message = " ".join(str(err).replace(str(path), str(shown)).split())
         if shown != path and "No wells defined" in message:
-            raise KillcurveInputError(
-                f"layout {shown}: no well has a role: no PlateMap well matches a rule of "
-                "[platemap.roles] and the layout defines no wells of its own. Add role rules, "
-                'e.g. [platemap.roles] sample = { compound = "…" }.'
-            ) from None
+            raise KillcurveInputError(_no_role(shown)) from None
         raise KillcurveInputError(
             f"layout {shown}: not a valid wellmap layout: {message}. "
             "See https://wellmap.readthedocs.io for the file format."

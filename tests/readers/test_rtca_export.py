@@ -21,6 +21,8 @@ column c is spreadsheet column c + 1 (B … M):
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -131,3 +133,13 @@ def test_endpoint_path_reads_the_chosen_sweep(tmp_path: Path) -> None:
         ("A1", "sample", 1.8549),
         ("H1", "target_only", 1.6175),
     ]
+
+
+def test_rtca_module_imported_first_loads() -> None:
+    """killcurve.io.rtca imports the readers package, which imports this reader back."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import killcurve.io.rtca, killcurve.io.readers"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import polars as pl
 
+# The module, not its names: killcurve.io.rtca imports killcurve.io.readers (cells, sheets), so
+# when it is imported first this module runs while it is still half loaded.
+from killcurve.io import rtca
 from killcurve.io.readers.cells import SCHEMA
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.records import rename_keys
 from killcurve.io.readers.sheets import Sheets, key_values, read_sheets
-from killcurve.io.rtca import read_rtca, sweep_hours
 
 FORMAT = "xcelligence_rtca"
 #: The one read of the export.
@@ -47,7 +49,7 @@ def looks_like(sheets: Sheets) -> bool:
     """A ``Cell Index`` sheet whose first filled cell starts ``Cell Index at:``."""
     rows = sheets.get("Cell Index", [])
     first = next((cell.strip() for row in rows for cell in row if cell.strip()), "")
-    return sweep_hours(first) is not None
+    return rtca.sweep_hours(first) is not None
 
 
 def shortest(value: float | None) -> str:
@@ -79,16 +81,16 @@ def read_rtca_export(path: Path) -> PlateExport:
     missing or a block is malformed (see :func:`~killcurve.io.rtca.read_rtca`).
     """
     path = Path(path)
-    rtca = read_rtca(path)
+    export = rtca.read_rtca(path)
     # Each distinct value is written once (10⁴ distinct cell indices of 8·10⁴ cells).
-    values = rtca.data["cell_index"].drop_nulls().unique()
+    values = export.data["cell_index"].drop_nulls().unique()
     sweeps = (
-        rtca.data.group_by("sweep")
+        export.data.group_by("sweep")
         .agg((pl.col("time_h").first() * 3600).round(0).cast(pl.Int64).alias("seconds"))
         .sort("sweep")
     )
     data = (
-        rtca.data.join(sweeps, on="sweep", how="left", maintain_order="left")
+        export.data.join(sweeps, on="sweep", how="left", maintain_order="left")
         .with_columns(
             pl.lit(1, pl.Int32).alias("plate_index"),
             pl.lit(READ).alias("read"),
@@ -109,7 +111,7 @@ def read_rtca_export(path: Path) -> PlateExport:
     metadata = {
         "software": "xCELLigence RTCA",
         **rename_keys(notes, _METADATA),
-        **rename_keys(rtca.metadata, {}),
+        **rename_keys(export.metadata, {}),
         "kinetic_reads": READ,
         "time_points": str(data["cycle"].max()),
     }

@@ -35,6 +35,7 @@ def test_car_t_killing_count_every_scan_and_the_failed_analysis_sentinel(shared:
     assert _value(data, read, "A1", 0) == (3229.2, None, "3229.2")
     assert _value(data, read, "B1", 0)[0] == 4440.4
     assert _value(data, read, "B6", 177)[0] == 8764.2
+    assert _value(data, read, "E6", 99) == (9415.2, None, "9415.2")  # 11/12/2024 8:46:00 PM
     # −4.29e8 where the image analysis failed: flagged, never a count.
     assert _value(data, read, "D5", 30) == (None, "overflow", "-4.294926E+08")
     assert _value(data, read, "B6", 84)[:2] == (None, "overflow")
@@ -49,15 +50,34 @@ def test_car_t_killing_count_every_scan_and_the_failed_analysis_sentinel(shared:
 
 def test_zoom_caspase_export_keeps_each_image_as_a_read(shared: Path) -> None:
     path = shared / "reference/timecourse_more/incucyte_caspase_death"
-    data = read_export(path / "sample_data_GO_Count_image.txt", "incucyte").data
-    metric = "Green Object Count (1/Image)"
-    assert data.height == 60 * 9 * 46
-    assert data["read"].n_unique() == 9 and data["well"].n_unique() == 60
+    export = read_export(path / "sample_data_GO_Count_image.txt", "auto")
+    data, metric = export.data, "Green Object Count (1/Image)"
+    assert export.format == "incucyte"
+    assert data.height == 60 * 9 * 46 and data["cycle"].max() == 46
+    # 540 well columns of the header line: 60 wells (B2–G11) × images 1–9.
+    assert data["read"].unique().sort().to_list() == [f"{metric}, Image {k}" for k in range(1, 10)]
+    assert data["well"].n_unique() == 60
+    assert data.group_by("well", "cycle").len()["len"].unique().to_list() == [9]
     # First scan, wells B2 and C2: 2 2 3 0 5 2 0 0 2 | 2 5 2 1 4 3 1 10 1
     assert _value(data, f"{metric}, Image 1", "B2", 0)[0] == 2.0
     assert _value(data, f"{metric}, Image 4", "B2", 0)[0] == 0.0
     assert _value(data, f"{metric}, Image 8", "C2", 0)[0] == 10.0
-    assert data["time_s"].max() == 90 * 3600
+    # Later scans (awk over the header's column numbers): C2 Image 8 (column 19) at 2 h is 12,
+    # E7 Image 5 (column 304) at 46 h is 86, G11 Image 9 (column 542) at 90 h is 12.
+    assert _value(data, f"{metric}, Image 8", "C2", 2) == (12.0, None, "12")
+    assert _value(data, f"{metric}, Image 5", "E7", 46)[0] == 86.0
+    last = data.filter((pl.col("well") == "G11") & (pl.col("read") == f"{metric}, Image 9"))
+    assert last.sort("cycle").select("signal", "time_s", "timestamp").row(-1) == (
+        12.0,
+        90 * 3600,
+        "27.06.2016 12:00:00",
+    )
+    meta = export.metadata
+    assert (meta["metric"], meta["cell_type"], meta["analysis"]) == (
+        metric,
+        "HEK293RAF1ER",
+        "Experiment_1",
+    )
 
 
 def test_zoom_confluence_export_with_off_grid_scans(shared: Path) -> None:
@@ -70,6 +90,12 @@ def test_zoom_confluence_export_with_off_grid_scans(shared: Path) -> None:
     sixth = data.filter((pl.col("well") == "B2") & (pl.col("cycle") == 6)).row(0, named=True)
     assert sixth["time_s"] == pytest.approx(72360.0)
     assert (sixth["signal"], sixth["timestamp"]) == (23.0897, "31/01/2014 13:06:00")
+    # D7 (column 35): 29.919 at 100 h, 46.01514 at 140.1 h; G11 (last column) at 280 h.
+    assert _value(data, read, "D7", 100)[0] == 29.919
+    d7 = data.filter((pl.col("well") == "D7") & (pl.col("timestamp") == "05/02/2014 13:06:00"))
+    assert d7.select("signal", "time_s").row(0) == (46.01514, pytest.approx(140.1 * 3600))
+    assert _value(data, read, "G11", 280) == (24.90015, None, "24.90015")
+    assert data["cycle"].max() == 71
 
 
 def test_platemap_reads_as_a_layout_of_items_per_well(shared: Path) -> None:

@@ -4,16 +4,22 @@ Well fields (see ``config/README.md``): ``role`` for every used well, and for
 ``sample`` wells ``product``, ``lot``, ``target``, ``et_ratio`` (effector cells
 per target cell: 10 means 10:1) or, on a concentration axis, ``concentration``
 (antibody or engager, in the config's ``axis.unit``), optionally ``stage`` and
-``cryo``. Fields may also come from the samplesheet (one value for the whole plate).
+``cryo``. Fields may also come from the samplesheet (one value for the whole plate). A
+``[platemap]`` table takes wells, fields and roles from an Incucyte ``.PlateMap``
+(:func:`killcurve.io.platemap.platemap_wells`; ``config/README.md``, Layouts).
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
+import tomllib
 from pathlib import Path
 
 import polars as pl
 
 from killcurve.errors import KillcurveInputError
+from killcurve.io.platemap import platemap_wells
 
 #: Roles a well may have.
 ROLES = (
@@ -40,12 +46,15 @@ def read_layout(path: Path, cache: Path | None = None) -> pl.DataFrame:
     """Load a wellmap layout as one row per defined well.
 
     Columns: ``well`` (``A1``), ``row`` (``A``), ``col`` (Int32), ``role`` and
-    every field the layout defines. ``et_ratio`` and ``concentration`` are Float64
-    when present.
+    every field the layout defines. With a ``[platemap]`` table the PlateMap's wells that a role
+    rule chooses join the layout's own, a field the layout sets in a well wins over the
+    PlateMap's, and wells left without a role are left out. ``et_ratio`` and
+    ``concentration`` are Float64 when present.
     Raises :class:`KillcurveInputError` naming the file when it cannot be read.
 
     With ``cache`` (a directory), the table read last time is reused while the layout and
-    every file it includes (wellmap's ``meta.include`` and the like) keep their bytes
+    every file it includes (wellmap's ``meta.include`` and the like, and a ``[platemap]``
+    table's PlateMap) keep their bytes
     (:func:`killcurve.common.memo.memo_table_from_files`): re-reading an unchanged chunk of
     plates then neither imports wellmap and pandas (~0.8 s) nor parses its TOML files.
     """
@@ -67,7 +76,70 @@ def read_layout(path: Path, cache: Path | None = None) -> pl.DataFrame:
 
 
 def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
-    """:func:`read_layout` without a cache, and the files wellmap read (the layout too)."""
+    """:func:`read_layout` without a cache, and the files it read (the layout too)."""
+    spec = _platemap_spec(path)
+    if spec is None:
+        frame, files, extras = _wellmap_frame(path, path)
+        if "platemap" in extras:
+            raise KillcurveInputError(
+                f"layout {path}: a [platemap] table comes from an included file; write it in "
+                "the layout file itself."
+            )
+        if frame.height == 0:
+            raise KillcurveInputError(
+                f"layout {path}: defines no wells. Add [block]/[well] tables."
+            )
+        return frame, files
+    wells, constants, platemap = platemap_wells(spec, path, ROLES)
+    for name, hint in NUMERIC_FIELDS.items():
+        if name in wells.columns and not wells.schema[name].is_numeric():
+            raise KillcurveInputError(
+                f"layout {path} [platemap]: field {name} must be a number {hint}; the PlateMap "
+                f"gives {wells[name].drop_nulls()[0]!r}. Map it to a numeric column."
+            )
+        if name in constants and not isinstance(constants[name], int | float):
+            raise KillcurveInputError(
+                f"layout {path} [platemap] key set.{name}: must be a number {hint}, got "
+                f"{constants[name]!r}."
+            )
+    # wellmap reads the layout through a wrapper that includes it and defines the wells a role
+    # rule chose, so the layout's row/col/expt tables reach them as they reach its own wells.
+    chosen = wells.filter(pl.col("role").is_not_null())["well"]
+    with tempfile.TemporaryDirectory() as folder:
+        wrapper = Path(folder) / "platemap_wells.toml"
+        wrapper.write_text(
+            f"[meta]\ninclude = {json.dumps(str(path.resolve()))}\n"
+            + "".join(f"[well.{well}]\n" for well in chosen)
+        )
+        frame, files, _ = _wellmap_frame(wrapper, path)
+        files = {f for f in files if f.resolve() != wrapper.resolve()}
+    layout = _merge_platemap(frame, wells, constants)
+    if layout.height == 0:
+        raise KillcurveInputError(_no_role(path))
+    return layout, files | {path, platemap}
+
+
+def _no_role(path: Path) -> str:
+    """The message for a ``[platemap]`` layout in which no well has a role."""
+    return (
+        f"layout {path}: no well has a role: no PlateMap well matches a rule of "
+        "[platemap.roles] and the layout's own wells give none. Add role rules, e.g. "
+        '[platemap.roles] sample = { compound = "…" }.'
+    )
+
+
+def _platemap_spec(path: Path) -> object | None:
+    """The layout's own ``[platemap]`` table; None when it has none or is not valid TOML (then
+    wellmap reports the error)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")).get("platemap")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _wellmap_frame(path: Path, shown: Path) -> tuple[pl.DataFrame, set[Path], dict]:
+    """The wells wellmap reads from ``path`` (errors name ``shown``), the files it read and its
+    extra tables."""
     # Imported here: wellmap loads pandas and matplotlib (~0.8 s), which parsing the
     # workflow and the steps that only merge read plates do not need.
     import pandas as pd
@@ -76,13 +148,13 @@ def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
     try:
         frame, meta = wellmap.load(str(path), meta=True)
     except Exception as err:  # wellmap reports TOML and layout errors with its own types
-        message = " ".join(str(err).split())
+        message = " ".join(str(err).replace(str(path), str(shown)).split())
+        if shown != path and "No wells defined" in message:
+            raise KillcurveInputError(_no_role(shown)) from None
         raise KillcurveInputError(
-            f"layout {path}: not a valid wellmap layout: {message}. "
+            f"layout {shown}: not a valid wellmap layout: {message}. "
             "See https://wellmap.readthedocs.io for the file format."
         ) from None
-    if frame.empty:
-        raise KillcurveInputError(f"layout {path}: defines no wells. Add [block]/[well] tables.")
     frame = frame.drop(columns=[c for c in _WELLMAP_INTERNAL if c in frame])
     for name, hint in NUMERIC_FIELDS.items():
         if name not in frame:
@@ -91,7 +163,7 @@ def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
         bad = frame[frame[name].notna() & numeric.isna()]
         if len(bad):
             raise KillcurveInputError(
-                f"layout {path} well {bad['well'].iloc[0]}: {name} must be a number "
+                f"layout {shown} well {bad['well'].iloc[0]}: {name} must be a number "
                 f"{hint}, got {bad[name].iloc[0]!r}."
             )
         frame[name] = numeric.astype(float)
@@ -99,7 +171,37 @@ def _parse_layout(path: Path) -> tuple[pl.DataFrame, set[Path]]:
         # A field with numbers in some wells and text in others becomes text everywhere.
         frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v))
     layout = pl.from_pandas(frame).with_columns(pl.col("col").cast(pl.Int32))
-    return layout, {Path(d) for d in meta.dependencies} | {path}
+    return layout, {Path(d) for d in meta.dependencies} | {shown}, dict(meta.extras)
+
+
+def _merge_platemap(
+    frame: pl.DataFrame, wells: pl.DataFrame, constants: dict[str, object]
+) -> pl.DataFrame:
+    """The layout's wells (``frame``) with the PlateMap's (``wells``) and the ``constants`` (for
+    every well) filled in: a field the layout sets in a well wins; wells left without a role
+    are dropped."""
+    wells = wells.with_columns(pl.lit(v).alias(k) for k, v in constants.items())
+    joined = frame.join(
+        wells.drop("row", "col"), on="well", how="left", suffix="_platemap"
+    ).with_columns(
+        pl.col(f"{k}_platemap" if k in frame.columns else k).fill_null(pl.lit(v))
+        for k, v in constants.items()
+    )
+    fields = []
+    for name in wells.columns[3:]:
+        if name not in frame.columns:
+            continue
+        mine, theirs = joined.schema[name], joined.schema[f"{name}_platemap"]
+        if mine != theirs and not (mine.is_numeric() and theirs.is_numeric()):
+            mine = theirs = pl.String
+        fields.append(pl.coalesce(pl.col(name).cast(mine), pl.col(f"{name}_platemap").cast(theirs)))
+    return (
+        joined.with_columns(fields)
+        .drop(f"{name}_platemap" for name in wells.columns[3:] if name in frame.columns)
+        .filter(pl.col("role").is_not_null())
+        .select("well", "row", "col", "role", pl.exclude("well", "row", "col", "role"))
+        .sort(pl.col("row").str.len_chars(), "row", "col")
+    )
 
 
 def check_layout(layout: pl.DataFrame, where: str, titrated: bool = True) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -91,3 +92,141 @@ def read_platemap(path: Path) -> pl.DataFrame:
         if frame[c].drop_nulls().str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$").all()
     ]
     return frame.with_columns(pl.col(numeric).cast(pl.Float64))
+
+
+#: Keys of a wellmap layout's ``[platemap]`` table (see :func:`platemap_wells`).
+LAYOUT_KEYS = ("file", "fields", "roles", "set")
+#: Columns a ``[platemap]`` table may not set: the well's place, and ``role`` (from rules).
+_RESERVED = ("well", "row", "col", "role")
+
+Scalar = str | int | float | bool
+
+
+def platemap_wells(
+    spec: object, layout: Path, roles: Sequence[str]
+) -> tuple[pl.DataFrame, dict[str, object], Path]:
+    """What a wellmap layout's ``[platemap]`` table takes from an Incucyte ``.PlateMap``.
+
+    ``spec`` is that table of the TOML file ``layout``:
+
+    * ``file`` — the PlateMap, relative to the layout's folder (or absolute);
+    * ``fields`` — layout field = PlateMap column of :func:`read_platemap`
+      (``concentration = "compound_concentration"``);
+    * ``roles`` — role = rule, a table of PlateMap column = value (or a list of values, any
+      of which matches), or a list of such tables (any of which matches). A well takes the
+      first role, in the file's order, whose rule matches every pair. Values are compared as
+      numbers in a numeric column (``0.1``), as text otherwise.
+    * ``set`` — field = one value for every well (``target = "MDA-MB-468"``).
+
+    Returns one row per filled PlateMap well, ``well``, ``row``, ``col``, ``role`` (null
+    where no rule matches) and the ``fields``; the ``set`` constants; the PlateMap's path.
+    ``roles`` are the roles a layout may give. A wrong key, an unknown column or role, or
+    a PlateMap that cannot be read stops with a :class:`KillcurveInputError` naming the
+    layout and key.
+    """
+    where = f"layout {layout} [platemap]"
+    if not isinstance(spec, dict):
+        raise KillcurveInputError(
+            f'{where}: must be a table ([platemap] with file = "…"), not {spec!r}.'
+        )
+    unknown = [k for k in spec if k not in LAYOUT_KEYS]
+    if unknown:
+        raise KillcurveInputError(
+            f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(LAYOUT_KEYS)}."
+        )
+    file = spec.get("file")
+    if not isinstance(file, str) or not file.strip():
+        raise KillcurveInputError(
+            f'{where}: key file is missing; write file = "<name>.PlateMap" (the Incucyte '
+            "plate map, relative to the layout file)."
+        )
+    path = (layout.parent / file).resolve()
+    if not path.is_file():
+        raise KillcurveInputError(
+            f"{where} key file: {file!r} not found (looked for {path}). Paths are relative "
+            "to the layout file's folder."
+        )
+    try:
+        platemap = read_platemap(path)
+    except KillcurveInputError as err:
+        raise KillcurveInputError(f"{where} key file: {err}") from None
+    columns = platemap.columns[3:]
+    fields = _table(spec.get("fields", {}), f"{where} key fields")
+    constants = _table(spec.get("set", {}), f"{where} key set")
+    for key, value in [*fields.items(), *constants.items()]:
+        part = "fields" if key in fields else "set"
+        if key in _RESERVED:
+            raise KillcurveInputError(
+                f"{where} key {part}.{key}: {key!r} cannot be set here"
+                + (" (roles come from [platemap.roles])." if key == "role" else ".")
+            )
+        if part == "fields" and value not in columns:
+            raise KillcurveInputError(
+                f"{where} key fields.{key}: {value!r} is not a column of {path.name}; its "
+                f"columns: {', '.join(columns)}."
+            )
+        if part == "set" and (key in fields or not isinstance(value, Scalar)):
+            raise KillcurveInputError(
+                f"{where} key set.{key}: "
+                + (
+                    "also taken from the PlateMap by fields; set it in one place."
+                    if key in fields
+                    else f"{value!r} is not one value (text or number)."
+                )
+            )
+    role = pl.lit(None, pl.String)
+    for name, rule in reversed(list(_table(spec.get("roles", {}), f"{where} key roles").items())):
+        if name not in roles:
+            raise KillcurveInputError(
+                f"{where} key roles.{name}: unknown role; roles are {', '.join(roles)}."
+            )
+        role = (
+            pl.when(_matches(rule, platemap, f"{where} key roles.{name}", path))
+            .then(pl.lit(name))
+            .otherwise(role)
+        )
+    wells = platemap.select(
+        "well",
+        "row",
+        "col",
+        role.alias("role"),
+        *(pl.col(column).alias(field) for field, column in fields.items()),
+    )
+    return wells, constants, path
+
+
+def _table(value: object, where: str) -> dict[str, object]:
+    """``value`` when it is a TOML table, else stop naming ``where``."""
+    if not isinstance(value, dict):
+        raise KillcurveInputError(f"{where}: must be a table ({{ name = … }}), not {value!r}.")
+    return value
+
+
+def _matches(rule: object, platemap: pl.DataFrame, where: str, path: Path) -> pl.Expr:
+    """Whether a well matches ``rule`` (a table of column = value(s), or a list of tables)."""
+    tables = rule if isinstance(rule, list) else [rule]
+    if not tables:
+        raise KillcurveInputError(f"{where}: an empty list matches no well; give a table.")
+    anyone = pl.lit(False)
+    for table in tables:
+        every = pl.lit(True)
+        for column, wanted in _table(table, where).items():
+            if column not in platemap.columns[3:]:
+                raise KillcurveInputError(
+                    f"{where}: {column!r} is not a column of {path.name}; its columns: "
+                    f"{', '.join(platemap.columns[3:])}."
+                )
+            values = wanted if isinstance(wanted, list) else [wanted]
+            numeric = platemap.schema[column] == pl.Float64
+            bad = [
+                v
+                for v in values
+                if isinstance(v, bool) or not isinstance(v, (int, float) if numeric else Scalar)
+            ]
+            if bad:
+                kind = "a number (the column holds numbers)" if numeric else "text or a number"
+                raise KillcurveInputError(f"{where}: {column} = {bad[0]!r} must be {kind}.")
+            targets = [float(v) for v in values] if numeric else [str(v) for v in values]
+            every = every & pl.col(column).is_in(targets)
+        anyone = anyone | every
+    return anyone.fill_null(False)

@@ -28,6 +28,7 @@ format                    module            exports
 ``flowjo_csv``            flow_table        FlowJo statistics table, one row per well
 ``cell_index_csv``        cell_index        impedance cell index, one row per well and sweep
 ``incucyte``              incucyte          Incucyte / IncuCyte ZOOM metric over time (text)
+``xcelligence_rtca``      rtca_export       xCELLigence RTCA / RTCA Pro xlsx, cell index per sweep
 ``tidy_csv``              tidy_csv          one row per well or point (never sniffed)
 ========================  ================  =========================================
 
@@ -59,6 +60,7 @@ from killcurve.io.readers import (
     glomax,
     incucyte,
     kaleido,
+    rtca_export,
     skanit,
     softmax_pro,
     tecan,
@@ -92,6 +94,7 @@ READERS: dict[str, Reader] = {
     flow_table.FORMAT: flow_table.read_flowjo,
     cell_index.FORMAT: cell_index.read_cell_index,
     incucyte.FORMAT: incucyte.read_incucyte,
+    rtca_export.FORMAT: rtca_export.read_rtca_export,
     tidy_csv.FORMAT: tidy_csv.read_tidy_csv,
 }
 
@@ -111,6 +114,7 @@ TEXT_SNIFFERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
 )
 #: Workbook formats in the order they are tried by :func:`sniff`.
 BOOK_SNIFFERS: tuple[tuple[str, Callable[[Sheets], bool]], ...] = (
+    (rtca_export.FORMAT, rtca_export.looks_like),
     (gen5.FORMAT, gen5.looks_like_book),
     (tecan.SPARK, tecan.looks_like_spark),
     (tecan.ICONTROL, tecan.looks_like_icontrol),

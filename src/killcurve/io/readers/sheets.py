@@ -30,8 +30,13 @@ def is_workbook(path: Path) -> bool:
         return handle.read(4) in WORKBOOK_MAGIC
 
 
-def read_sheets(path: Path, n_rows: int | None = None) -> Sheets:
-    """All sheets of the workbook at ``path`` (the first ``n_rows`` rows of each, if given)."""
+def read_sheets(
+    path: Path, n_rows: int | None = None, names: tuple[str, ...] | None = None
+) -> Sheets:
+    """All sheets of the workbook at ``path`` (the first ``n_rows`` rows of each, if given).
+
+    ``names``: only these sheets, those the workbook has (the others are not loaded).
+    """
     path = require_file(path)
     try:
         book = fastexcel.read_excel(path)
@@ -42,6 +47,8 @@ def read_sheets(path: Path, n_rows: int | None = None) -> Sheets:
         ) from None
     sheets: Sheets = {}
     for name in book.sheet_names:
+        if names is not None and name not in names:
+            continue
         try:
             frame = book.load_sheet(name, header_row=None, dtypes="string", n_rows=n_rows)
         except Exception:  # an empty sheet has no range to load

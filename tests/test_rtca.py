@@ -10,23 +10,13 @@ import pytest
 import xlsxwriter
 
 from killcurve.errors import KillcurveInputError
-from killcurve.io.rtca import RtcaExport, annotate_layout, concentration, read_rtca
+from killcurve.io.rtca import RtcaExport, read_rtca
 
 from .conftest import SHARED
 
 RTCA = SHARED / "reference" / "real_assays" / "xcelligence_carrgodex"
 P1 = RTCA / "2009011552P1R_Export.xlsx"
 P2 = RTCA / "2009011553P2R_Export.xlsx"
-
-#: The study mapping of examples/xcelligence_carrgodex/config/config.yaml.
-MAPPING = {
-    "targets": ["PBT1", "PBT2", "PBT3", "PBT4"],
-    "effectors": {"IL13": "IL13Rα2 CAR-T", "IL13CAR": "IL13Rα2 CAR-T"},
-    "target_cells": 10000,
-    "treatment": "Drug",
-    "treatment_name": "dexamethasone",
-    "concentration_unit": "ng/mL",
-}
 
 
 def write_rtca(
@@ -100,32 +90,15 @@ def test_cell_index_at_named_wells_and_sweeps(p1: RtcaExport) -> None:
     assert p1.metadata["Exp ID"] == "2009011552P1R"
 
 
-def test_layout_annotations_and_study_mapping(p1: RtcaExport) -> None:
+def test_layout_annotations(p1: RtcaExport) -> None:
     layout = p1.layout.filter(pl.col("well").is_in(["A1", "B1", "H12"])).sort("well")
     assert layout["annotation"].to_list() == [
         "PBT1(0)",
         "PBT1(0); IL13(2500)",
         "PBT2(0); Drug(1.00ug/ml)",
     ]
-    wells = annotate_layout(p1.layout, MAPPING, str(P1)).sort("well")
-    assert wells.height == 96
-    b1 = wells.filter(pl.col("well") == "B1").row(0, named=True)
-    # 2,500 CAR-T on 10,000 targets: E:T 0.25 (1:4).
-    assert b1 == {
-        "well": "B1",
-        "target": "PBT1",
-        "effector": "IL13Rα2 CAR-T",
-        "effector_cells": 2500.0,
-        "treatment": "none",
-        "treatment_conc": 0.0,
-        "et_ratio": 0.25,
-        "role": "sample",
-    }
-    h12 = wells.filter(pl.col("well") == "H12").row(0, named=True)
-    assert (h12["role"], h12["treatment_conc"], h12["et_ratio"]) == ("target_only", 1000.0, 0.0)
-    # 16 target-alone wells per plate (rows A and H), 24 wells per E:T.
-    assert wells["role"].value_counts().sort("role")["count"].to_list() == [72, 24]
-    assert sorted(wells["et_ratio"].unique().to_list()) == [0.0, 0.05, 0.125, 0.25]
+    b1 = layout.filter(pl.col("well") == "B1")["items"][0].to_list()
+    assert b1 == [{"name": "PBT1", "amount": "0"}, {"name": "IL13", "amount": "2500"}]
 
 
 def test_small_export_round_trip(tmp_path: Path) -> None:
@@ -145,44 +118,20 @@ def test_small_export_round_trip(tmp_path: Path) -> None:
         "empty",
         "T1(0); CAR(5000); Drug(10nM)",
     )
-    mapping = {"targets": ["T1"], "effectors": {"CAR": "car"}, "target_cells": 10000,
-               "treatment": "Drug", "concentration_unit": "uM"}  # fmt: skip
-    wells = annotate_layout(export.layout, mapping, "plate.xlsx").sort("well")
-    assert wells["well"].to_list() == ["A1", "B2"]  # empty layout wells are left out
-    # 10 nM = 0.01 µM; 5,000 effectors on 10,000 targets = E:T 0.5.
-    assert wells.row(1, named=True)["treatment_conc"] == pytest.approx(0.01)
-    assert wells.row(1, named=True)["et_ratio"] == 0.5
-
-
-def test_concentration_units() -> None:
-    assert concentration("100.00pg/ml", "ng/mL", "A3") == 0.1
-    assert concentration("1.00ug/ml", "ng/mL", "A11") == 1000.0
-    assert concentration("250nM", "uM", "B3") == 0.25
-    with pytest.raises(KillcurveInputError, match=r"B3.*'10nM'.*ng/mL"):
-        concentration("10nM", "ng/mL", "B3")
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "mapping", "match"),
+    ("kwargs", "match"),
     [
-        ({"sheets": ("Cover", "Cell Index")}, None, r"sheet\(s\) Layout missing"),
-        ({"layout": {"C3": "T1(0)\nNK(100)\n"}}, None, r"Layout well C3: layout item 'NK'"),
-        ({"layout": {"C3": "CAR(100)\n"}}, None, r"well C3: no target cell line"),
-        ({"times": ["0:00:00", "2:00:00", "1:00:00"]}, None, r"sweep times do not increase"),
+        ({"sheets": ("Cover", "Cell Index")}, r"sheet\(s\) Layout missing"),
+        ({"times": ["0:00:00", "2:00:00", "1:00:00"]}, r"sweep times do not increase"),
     ],
 )
-def test_bad_exports_say_what_and_where(
-    tmp_path: Path, kwargs: dict, mapping: dict | None, match: str
-) -> None:
+def test_bad_exports_say_what_and_where(tmp_path: Path, kwargs: dict, match: str) -> None:
     args = {"times": ["0:00:00", "1:00:00"], "cell_index": {}, "layout": {"A1": "T1(0)"}} | kwargs
     path = write_rtca(tmp_path / "bad.xlsx", **args)
     with pytest.raises(KillcurveInputError, match=match):
-        export = read_rtca(path)
-        annotate_layout(
-            export.layout,
-            mapping or {"targets": ["T1"], "effectors": {"CAR": "car"}, "target_cells": 1e4},
-            str(path),
-        )
+        read_rtca(path)
 
 
 def test_rtca_pro_export_with_a_long_layout_table(shared: Path) -> None:

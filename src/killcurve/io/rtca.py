@@ -16,8 +16,9 @@ against the background sweep, so the first sweep is 0 in every well. ``Well Grap
 ``Data Analysis-Curve`` are views of the same numbers and are not read.
 
 :func:`read_rtca` returns the tidy time course (one row per well and sweep) with each well's
-layout text; :func:`annotate_layout` turns the layout items into the study's columns (target,
-effector, E:T, treatment, role) through the mapping in the study config.
+layout text; the samplesheet format ``xcelligence_rtca``
+(:mod:`killcurve.io.readers.rtca_export`) gives it as a kinetic read. A study's layout is its
+wellmap file, as for every plate; the Layout sheet's items are kept for reference.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -40,26 +40,6 @@ SHEETS = ("Layout", "Cell Index")
 
 _SWEEP = re.compile(r"^Cell Index at:\s*(\d+):(\d{1,2}):(\d{1,2})\s*$")
 _ITEM = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<amount>[^()]*)\)$")
-_CONC = re.compile(r"^\s*(?P<value>[0-9.]+(?:[eE][+-]?\d+)?)\s*(?P<unit>[A-Za-zµμ/]+)\s*$")
-
-#: Concentration units: name (lower case, per mL or per L) -> (family, factor to the family base).
-#: Mass concentrations are based on g/L (1 ng/mL = 1e-6 g/L); molar ones on mol/L.
-UNITS: dict[str, tuple[str, float]] = {
-    "pg/ml": ("mass", 1e-9),
-    "ng/ml": ("mass", 1e-6),
-    "ug/ml": ("mass", 1e-3),
-    "µg/ml": ("mass", 1e-3),
-    "μg/ml": ("mass", 1e-3),
-    "mg/ml": ("mass", 1.0),
-    "g/l": ("mass", 1.0),
-    "pm": ("molar", 1e-12),
-    "nm": ("molar", 1e-9),
-    "um": ("molar", 1e-6),
-    "µm": ("molar", 1e-6),
-    "μm": ("molar", 1e-6),
-    "mm": ("molar", 1e-3),
-    "m": ("molar", 1.0),
-}
 
 
 @dataclass(frozen=True)
@@ -316,102 +296,3 @@ def read_rtca(path: Path) -> RtcaExport:
         )
     data = data.join(layout.select("well", "annotation"), on="well", how="left")
     return RtcaExport(data, layout, key_values(sheets.get("Cover", [])), path)
-
-
-def concentration(amount: str, unit: str, where: str) -> float:
-    """``amount`` (``100.00pg/ml``) in ``unit`` (``ng/mL``); stops naming ``where`` if impossible.
-
-    >>> concentration("100.00pg/ml", "ng/mL", "A3"), concentration("1.00ug/ml", "ng/mL", "A11")
-    (0.1, 1000.0)
-    """
-    match = _CONC.match(amount)
-    target = UNITS.get(unit.strip().lower())
-    if target is None:
-        raise KillcurveInputError(
-            f"config key timecourse.layout.concentration_unit: unknown unit {unit!r}; "
-            f"use one of {', '.join(UNITS)} (case does not matter)."
-        )
-    found = UNITS.get(match["unit"].lower()) if match else None
-    if match is None or found is None or found[0] != target[0]:
-        raise KillcurveInputError(
-            f"{where}: treatment amount {amount!r} is not a concentration convertible to "
-            f"{unit} (write e.g. 100.00pg/ml or 10nM in the RTCA layout)."
-        )
-    return round(float(match["value"]) * found[1] / target[1], 12)
-
-
-def annotate_layout(layout: pl.DataFrame, mapping: dict[str, Any], where: str) -> pl.DataFrame:
-    """Per-well study columns from the Layout items and the study's ``layout`` mapping.
-
-    ``mapping`` keys (config ``timecourse.layout``): ``targets`` (layout names that are target
-    cell lines), ``effectors`` (layout name → effector label; the item's amount is the number of
-    effector cells per well), ``target_cells`` (target cells seeded per well, used for E:T when
-    the layout writes 0), ``treatment`` (layout name of the treatment item, optional),
-    ``treatment_name`` (its label) and ``concentration_unit``.
-
-    Returns ``well``, ``target``, ``effector`` (null: target alone), ``effector_cells``,
-    ``et_ratio`` = effector_cells / target_cells (0 for target alone), ``treatment``
-    (``treatment_name`` or ``none``), ``treatment_conc`` (in ``concentration_unit``, 0 for none)
-    and ``role`` (``sample`` or ``target_only``). Wells with no items are dropped. A name the
-    mapping does not know stops the run, naming ``where`` (file) and the well.
-    """
-    targets = set(mapping["targets"])
-    effectors: dict[str, str] = dict(mapping.get("effectors", {}))
-    treatment_item = mapping.get("treatment")
-    treatment_name = mapping.get("treatment_name") or treatment_item or "treatment"
-    unit = mapping.get("concentration_unit", "ng/mL")
-    target_cells = float(mapping["target_cells"])
-    records = []
-    for row in layout.iter_rows(named=True):
-        if not row["items"]:
-            continue
-        place = f"{where} Layout well {row['well']}"
-        rec: dict[str, Any] = {
-            "well": row["well"],
-            "target": None,
-            "effector": None,
-            "effector_cells": 0.0,
-            "treatment": "none",
-            "treatment_conc": 0.0,
-        }
-        for item in row["items"]:
-            name, amount = item["name"], item["amount"]
-            if name in targets:
-                rec["target"] = name
-            elif name in effectors:
-                rec["effector"] = effectors[name]
-                try:
-                    rec["effector_cells"] = float(amount or "")
-                except ValueError:
-                    raise KillcurveInputError(
-                        f"{place}: effector {name}({amount}) needs a number of cells per well."
-                    ) from None
-            elif treatment_item is not None and name == treatment_item:
-                rec["treatment"] = treatment_name
-                rec["treatment_conc"] = concentration(amount or "", unit, place)
-            else:
-                raise KillcurveInputError(
-                    f"{place}: layout item {name!r} is not in config key timecourse.layout "
-                    "(targets, effectors or treatment). Add it there."
-                )
-        if rec["target"] is None:
-            raise KillcurveInputError(
-                f"{place}: no target cell line among {row['annotation']!r}. Add its name to "
-                "config key timecourse.layout.targets."
-            )
-        rec["et_ratio"] = rec["effector_cells"] / target_cells
-        rec["role"] = "target_only" if rec["effector"] is None else "sample"
-        records.append(rec)
-    return pl.DataFrame(
-        records,
-        schema={
-            "well": pl.String,
-            "target": pl.String,
-            "effector": pl.String,
-            "effector_cells": pl.Float64,
-            "treatment": pl.String,
-            "treatment_conc": pl.Float64,
-            "et_ratio": pl.Float64,
-            "role": pl.String,
-        },
-    )

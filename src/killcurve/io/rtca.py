@@ -34,7 +34,6 @@ from killcurve.io.readers.cells import classify
 from killcurve.io.readers.sheets import key_values, read_sheets
 from killcurve.plate import split_well
 
-FORMAT = "rtca_xlsx"
 #: Sheets an RTCA export must have.
 SHEETS = ("Layout", "Cell Index")
 

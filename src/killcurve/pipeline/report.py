@@ -176,13 +176,15 @@ def _course_section(timecourse: dict[str, Any] | None, figures: Sequence[Any]) -
 
     used = {c for comp in config.get("comparisons") or [] for c in comp.get("by", [])}
     by = [c for c in BY_COLUMNS if c in used]
+    axis = Axis.from_config(config.get("axis"))
     return section_html(
         finite_frame(pl.read_parquet(timecourse["metrics"])),
         finite_frame(pl.read_csv(timecourse["comparisons"], infer_schema_length=None)),
         figures,
         settings(config),
         by,
-        Axis.from_config(config.get("axis")).unit,
+        axis.unit,
+        words=axis.text,
     )
 
 

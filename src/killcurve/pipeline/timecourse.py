@@ -343,11 +343,14 @@ def report_page(
         "provenance_id": record["provenance_id"],
     }
     values = figure_values(Path(metrics), config)
+    axis = Axis.from_config(config.get("axis"))
     figures = []
     for spec in load_captions(captions):
         if spec["id"] in TIMECOURSE_FIGURES:
             filled = {**common, **values[spec["id"]]}
-            title, caption = (_fill(spec[k], filled, spec["id"]) for k in ("title", "caption"))
+            title, caption = (
+                axis.text(_fill(spec[k], filled, spec["id"])) for k in ("title", "caption")
+            )
             figures.append(
                 Figure(
                     Path(figure_dir) / f"{spec['id']}.png",

@@ -125,13 +125,15 @@ def section_html(
     unit: str = "",
     table: Callable[[pl.DataFrame], str] | None = None,
     figure: Callable[[Any], str] | None = None,
+    words: Callable[[str], str] = str,
 ) -> list[str]:
-    """HTML parts of the section ``Killing over time`` (anchor ``over-time``)."""
+    """HTML parts of the section ``Killing over time`` (anchor ``over-time``); ``words``
+    rewrites fixed text for the titration axis (et50 → ec50 on a concentration axis)."""
     from killcurve.report.html import figure_html, table_html
 
     table = table or table_html
     figure = figure or figure_html
-    sentences = answer_sentences(comparisons, by, unit)
+    sentences = [words(s) for s in answer_sentences(comparisons, by, unit)]
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences) or (
         "<li>No comparison has both products among the time-resolved plates.</li>"
     )
@@ -152,11 +154,19 @@ def section_html(
         "over wells), t50 (h; '>t' when never reached) and AUC over time (%·h); "
         "timecourse_metrics.csv.</p>",
         table(shown),
-        '<p class="note">Comparisons over time (timecourse_comparisons.csv): et50 rows at each '
-        "time (t_h), t50 ratio and AUC difference rows per titration level.</p>",
+        '<p class="note">'
+        + html.escape(
+            words(
+                "Comparisons over time (timecourse_comparisons.csv): et50 rows at each time "
+                "(t_h), t50 ratio and AUC difference rows per titration level."
+            )
+        )
+        + "</p>",
         table(comparisons),
         "<h3>Methods (over time)</h3>",
-        "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in methods_lines(settings)) + "</ul>",
+        "<ul>"
+        + "".join(f"<li>{html.escape(words(m))}</li>" for m in methods_lines(settings))
+        + "</ul>",
     ]
 
 

@@ -33,6 +33,12 @@ fit:
 #   questions: [specific]
 #   nonspecific_targets: [K562]
 #   antigen: DLL3
+# Time-resolved plates (samplesheet time = all, e.g. impedance or Incucyte): % lysis at
+# these hours after effector addition, E:T curves fitted and compared there; t50 = first
+# crossing of level_pct.
+# timecourse:
+#   times_h: [24, 48, 72]
+#   level_pct: 50
 qc:
   min_z_prime: 0.5            # Z′ between target_only and max_lysis/background
   max_control_cv_pct: 20      # %
@@ -44,8 +50,10 @@ qc:
 """
 
 PLATES = """\
-plate_id\tfile\tformat\tlayout\treadout\tbatch\tassay_date
-# P01\tconfig/data/P01.csv\tgrid_csv\tconfig/layouts/example_96well.toml\tluciferase\tB1\t2026-01-31
+plate_id\tfile\tformat\tlayout\treadout\tbatch\tassay_date\ttime\taddition
+# P01\tconfig/data/P01.csv\tgrid_csv\tconfig/layouts/example_96well.toml\tluciferase\tB1\t2026-01-31\t\t
+# time-resolved: time = all keeps every time point; addition = pause, a time (24 h) or empty
+# T01\tconfig/data/T01.xlsx\txcelligence_rtca\tconfig/layouts/example_96well.toml\timpedance\tB1\t2026-01-31\tall\tpause
 """
 
 EXCLUSIONS = """\

@@ -255,8 +255,9 @@ def test_the_example_and_the_small_study_pass(tmp_path: Path, small_study: Path)
     assert example.problems == []
     # config/plates.tsv: P01-P10 release, P11-P22 luciferase; 66 curves of 24 wells each;
     # config/viability.tsv: 36 counts, 3 lots of each product; excluded: P13 H4 (overflow)
-    # and P15 E5 (config/exclusions.tsv)
+    # and P15 E5 (config/exclusions.tsv); TC01-TC04 time-resolved, 192 sweeps each
     assert example.summary[1:] == [
+        "time-resolved plates: 4 of 4 read, 768 time points",
         "plates: 22 (luciferase 12, release 10)",
         "products: NEUK200-13, NEUK203-13",
         "targets: H82, K562, NALM6-DLL3, SHP-77",

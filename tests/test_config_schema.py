@@ -107,7 +107,8 @@ def test_samplesheet_schema_lists_every_reader_format() -> None:
     sheet_schema = yaml.safe_load((REPO / "workflow/schemas/plates.schema.yaml").read_text())
     assert set(sheet_schema["properties"]["format"]["enum"]) == {"auto", *READERS}
     assert set(sheet_schema["properties"]["readout"]["enum"]) == set(READOUTS) == {
-        "luciferase", "release", "ldh", "flow", "impedance", "pct_lysis", "pct_survival",
+        "luciferase", "release", "ldh", "flow", "impedance", "imaging_count",
+        "imaging_confluence", "pct_lysis", "pct_survival",
     }  # fmt: skip
 
 

@@ -67,6 +67,8 @@ def test_report_of_a_study_above_the_limit_embeds_the_plates_needing_attention(
                 "viability_lots": tables / "viability.csv",
                 "viability_products": tables / "viability_products.csv"},
         settings={**config, "report": {**config["report"], "max_plate_maps": 1}},
+        timecourse={"metrics": tables / "timecourse_metrics.parquet",
+                    "comparisons": tables / "timecourse_comparisons.csv", "config": config},
     )  # fmt: skip
     page = out.read_text()
     embedded = re.findall(r'alt="Figure \d+, plate (\w+)"', page)

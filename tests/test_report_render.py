@@ -118,8 +118,10 @@ def test_workbook_has_one_sheet_per_table_and_censored_text(example_run: Path) -
     optional = ["viability", "viability_products"] if (
         example_run / "results/tables/viability.csv"
     ).exists() else []  # fmt: skip
+    # the example's time-resolved arm adds its metrics and comparisons
     assert book.sheet_names == [
         "plate_qc", "curves", "comparisons", "stage_trend", "thaw_retention", *optional,
+        "timecourse_metrics", "timecourse_comparisons",
     ]  # fmt: skip
     curves = book.load_sheet("curves").to_polars()
     fitted = pl.read_csv(example_run / "results/tables/curves.csv", infer_schema_length=None)

@@ -49,12 +49,19 @@ qc:
   exclude_failed_plates: true
 """
 
-PLATES = """\
-plate_id\tfile\tformat\tlayout\treadout\tbatch\tassay_date\ttime\taddition
-# P01\tconfig/data/P01.csv\tgrid_csv\tconfig/layouts/example_96well.toml\tluciferase\tB1\t2026-01-31\t\t
-# time-resolved: time = all keeps every time point; addition = pause, a time (24 h) or empty
-# T01\tconfig/data/T01.xlsx\txcelligence_rtca\tconfig/layouts/example_96well.toml\timpedance\tB1\t2026-01-31\tall\tpause
-"""
+#: Samplesheet rows as comments: an endpoint plate, then a time-resolved one (time = all keeps
+#: every time point; addition = pause, a time such as 24 h, or empty for the first read).
+PLATES = "\t".join(
+    ("plate_id", "file", "format", "layout", "readout", "batch", "assay_date", "time", "addition")
+) + "\n" + "".join(
+    "# " + "\t".join(row) + "\n"
+    for row in (
+        ("P01", "config/data/P01.csv", "grid_csv", "config/layouts/example_96well.toml",
+         "luciferase", "B1", "2026-01-31", "", ""),
+        ("T01", "config/data/T01.xlsx", "xcelligence_rtca", "config/layouts/example_96well.toml",
+         "impedance", "B1", "2026-01-31", "all", "pause"),
+    )
+)  # fmt: skip
 
 EXCLUSIONS = """\
 plate_id\twell\treason\twho

@@ -155,7 +155,7 @@ def _plates(
     )
     if merged is None:  # an exclusion names no plate of the study: merge without them
         merged = merge_chunks(wells_parts, qc_parts, limits, exclude_failed)
-    _plate_summary(sheet, merged[0], config, result)
+    _plate_summary(sheet.filter(~course), merged[0], config, result)
     return None if failed else merged[0]
 
 

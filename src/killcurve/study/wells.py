@@ -17,7 +17,7 @@ from killcurve.errors import KillcurveInputError
 from killcurve.io.layout import NUMERIC_FIELDS, OPTIONAL_TEXT_FIELDS, check_layout, read_layout
 from killcurve.io.readers import read_export, select_plate, tidy_csv
 from killcurve.io.readers.tidy_csv import is_tidy_mapping, tidy_plate_wells
-from killcurve.io.samplesheet import FILE_COLUMNS, resolve_in_study
+from killcurve.io.samplesheet import FILE_COLUMNS, is_time_resolved, resolve_in_study
 
 #: Leading columns of ``wells.parquet``, in order; other metadata follows.
 WELL_COLUMNS = (
@@ -196,8 +196,11 @@ def plate_wells(
 
 
 def load_wells(sheet: pl.DataFrame, study_dir: Path, cache: Path | None = None) -> pl.DataFrame:
-    """The well table of a whole study: :func:`plate_wells` for every samplesheet row."""
-    plates = [plate_wells(row, study_dir, cache) for row in sheet.iter_rows(named=True)]
+    """The well table of a whole study: :func:`plate_wells` for every samplesheet row of an
+    endpoint plate (time-resolved plates, ``time`` = ``all``, have their own table:
+    :func:`killcurve.study.timecourse.load_points`)."""
+    endpoint = sheet.filter(~is_time_resolved(sheet))
+    plates = [plate_wells(row, study_dir, cache) for row in endpoint.iter_rows(named=True)]
     wells = pl.concat(plates, how="diagonal_relaxed")
     extra = [c for c in wells.columns if c not in (*WELL_COLUMNS, *TRAILING_COLUMNS)]
     for column in WELL_COLUMNS:

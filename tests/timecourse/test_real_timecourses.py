@@ -244,3 +244,28 @@ def test_t50_and_auc_of_two_well_groups(tables: dict, example: str) -> None:
             assert not row["t50_bound"]
         for when, value in at.items():
             assert row[f"pct_lysis_at_{when:g}h"] == pytest.approx(value, rel=1e-6, abs=1e-9)
+
+
+def test_incucyte_overflow_reads_are_marked_and_never_used(tables: dict) -> None:
+    """The failed-analysis value −4.29E+08 (11 cells of the export, e.g. D5 at 30 h, B6 at 84
+    and 90 h) is flagged overflow: that time point of the well is excluded, has no % lysis,
+    and the well's other time points are used."""
+    table = tables["incucyte_cart_killing"]["timecourse"]
+    overflow = table.filter(pl.col("flag") == "overflow")
+    assert overflow.height > 0
+    assert overflow["excluded"].all()
+    assert set(overflow["exclusion_reason"]) == {"overflow"}
+    assert overflow["pct_lysis"].null_count() == overflow.height
+    assert overflow["signal"].null_count() == overflow.height
+    # a well with an overflow read keeps its % lysis at every other scan
+    per_well = (
+        table.filter(pl.col("well").is_in(overflow["well"].implode()))
+        .group_by("well")
+        .agg(
+            pl.col("pct_lysis").is_not_null().sum().alias("used"),
+            (pl.col("flag") == "overflow").sum().alias("overflow"),
+            pl.len().alias("scans"),
+        )
+    )
+    assert (per_well["used"] == per_well["scans"] - per_well["overflow"]).all()
+    assert "D5" in per_well["well"].to_list()

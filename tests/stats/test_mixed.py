@@ -178,3 +178,26 @@ def test_a_negative_variance_of_the_contrast_leaves_the_interval_empty() -> None
     row = _ratios(info, beta, cov, data, "R", False, 0.95, 4).row(0, named=True)
     assert row["estimate"] == pytest.approx(2.0)
     assert all(np.isnan(row[k]) for k in ("lower", "upper", "p_value"))
+
+
+def test_one_curve_per_lot_on_one_day_is_the_pooled_t_of_the_lots() -> None:
+    """Each lot gives one curve and there is one day: the lot intercept and the residual are
+    one variance (REML can only split it at a boundary), so the model is OLS; for two products
+    its ratio and interval are the pooled two-sample t on ln et50 (scipy, by hand here)."""
+    et50 = {"A": [2.1, 2.6, 1.8, 2.4], "B": [4.4, 3.6, 5.1]}
+    rows = [
+        {"product": p, "lot": f"{p}{i}", "batch": "d1", "et50": v}
+        for p, values in et50.items()
+        for i, v in enumerate(values)
+    ]
+    fit = fit_mixed(pl.DataFrame(rows), reference="B")
+    a, b = np.log(et50["A"]), np.log(et50["B"])
+    t = stats.ttest_ind(a, b, equal_var=True)
+    low, high = t.confidence_interval(0.95)
+    ratio = fit.ratios.row(0, named=True)
+    assert ratio["estimate"] == pytest.approx(np.exp(a.mean() - b.mean()), rel=1e-12)
+    assert (ratio["lower"], ratio["upper"]) == pytest.approx((np.exp(low), np.exp(high)), rel=1e-9)
+    assert ratio["p_value"] == pytest.approx(t.pvalue, rel=1e-9)
+    assert ratio["df"] == 5
+    assert "one curve per lot" in fit.formula and "OLS" in fit.formula
+    assert fit.variance["component"].to_list() == ["lot + residual"]

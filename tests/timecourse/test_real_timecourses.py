@@ -269,3 +269,25 @@ def test_incucyte_overflow_reads_are_marked_and_never_used(tables: dict) -> None
     )
     assert (per_well["used"] == per_well["scans"] - per_well["overflow"]).all()
     assert "D5" in per_well["well"].to_list()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["bmg_mars_pi_kinetics", "incucyte_cart_killing"])
+def test_the_readme_command_writes_these_tables(tables: dict, example: str, tmp_path: Path) -> None:
+    """The example's README command (Snakemake on its study folder) writes the tables the
+    hand values above were checked against, and a report with the time-resolved section."""
+    from ..conftest import run_study
+
+    study = tmp_path / example
+    for part in ("config", "data"):
+        shutil.copytree(EXAMPLES / example / part, study / part)
+    done = run_study(study)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = study / "results"
+    assert pl.read_parquet(results / "tables/timecourse.parquet").equals(
+        tables[example]["timecourse"]
+    )
+    assert pl.read_parquet(results / "tables/timecourse_metrics.parquet").equals(
+        tables[example]["metrics"]
+    )
+    assert '<h2 id="over-time">Killing over time</h2>' in (results / "report.html").read_text()

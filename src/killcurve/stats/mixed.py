@@ -187,6 +187,9 @@ def fit_mixed(
             f"mixed model: {len(data)} usable curve(s) from {n_lots} lot(s) for {n_fixed} fixed "
             "effects; needs ≥ 3 lots and more curves than fixed effects + 2."
         )
+    if "batch" not in vc and data.groupby("lot", observed=True).size().max() == 1:
+        one = (data, fixed, terms, info, reference, by_stage)
+        return _one_curve_per_lot(*one, level, response, notes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = smf.mixedlm(fixed, data, groups=np.ones(len(data)), re_formula="0", vc_formula=vc)
@@ -231,6 +234,47 @@ def fit_mixed(
         n_curves=len(data),
         n_lots=n_lots,
         n_batches=n_batches,
+        notes=notes,
+    )
+
+
+def _one_curve_per_lot(
+    data: pd.DataFrame,
+    fixed: str,
+    terms: Sequence[str],
+    info: patsy.DesignInfo,
+    reference: str,
+    by_stage: bool,
+    level: float,
+    response: str,
+    notes: list[str],
+) -> MixedFit:
+    """The model when every lot gives one curve and there is no day component: the lot
+    intercept and the residual are one variance (REML could only split it arbitrarily, at a
+    boundary where its standard errors fail), so the model is ordinary least squares,
+    y = Xβ + e with Var(e) = σ²_lot + σ², and t on its residual df (n − fixed-effect columns;
+    for two products, the pooled two-sample t of the lots)."""
+    fit = smf.ols(fixed, data).fit()
+    beta, cov = fit.params, fit.cov_params().loc[fit.params.index, fit.params.index]
+    if list(beta.index) != info.column_names:
+        raise RuntimeError(f"fixed effects {list(beta.index)} != design {info.column_names}")
+    dof = int(fit.df_resid)
+    formula = (
+        f"{RESPONSES[response]} ~ {' + '.join(terms)}; one curve per lot: the lot-to-lot and "
+        "residual variation are one term; OLS"
+    )
+    return MixedFit(
+        ratios=_ratios(
+            info, beta.to_numpy(), cov.to_numpy(), data, reference, by_stage, level, dof
+        ),
+        variance=pl.DataFrame(
+            {"component": ["lot + residual"], "variance": [float(fit.scale)]}
+        ).with_columns(sd=pl.col("variance").sqrt()),
+        formula=formula,
+        converged=True,
+        n_curves=len(data),
+        n_lots=int(data["lot"].nunique()),
+        n_batches=int(data["batch"].nunique()),
         notes=notes,
     )
 

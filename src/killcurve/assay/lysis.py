@@ -41,8 +41,8 @@ LYSIS_ROLES = ("sample", "target_only", "max_lysis")
 REQUIRED_CONTROLS: dict[str, tuple[str, ...]] = {k: r.required for k, r in READOUTS.items()}
 
 
-def _role_mean(role: str) -> pl.Expr:
-    return pl.col("signal").filter(pl.col("role") == role).mean()
+#: Control roles whose means :func:`control_means` gives, by the column they go to.
+CONTROL_COLUMNS = {"T": "target_only", "M": "max_lysis", "B": "background", "V": "volume_correction"}
 
 
 def control_means(wells: pl.DataFrame) -> pl.DataFrame:
@@ -50,19 +50,24 @@ def control_means(wells: pl.DataFrame) -> pl.DataFrame:
 
     One row per plate: ``plate_id``, ``readout``, ``T`` (target_only), ``M``
     (max_lysis), ``B`` (background), ``V`` (volume_correction); null when the
-    plate has no usable well of that role.
+    plate has no usable well of that role. Each mean is taken over the plate's wells in
+    table order, gathered first: a grouped ``mean`` may add a large table's values in
+    partial sums that depend on the number of threads, and the last bits of % lysis with
+    them (reruns must be byte-identical on any machine).
     """
-    return (
+    gathered = (
         wells.filter(~pl.col("excluded"))
         .group_by("plate_id", maintain_order=True)
         .agg(
             pl.col("readout").first(),
-            _role_mean("target_only").alias("T"),
-            _role_mean("max_lysis").alias("M"),
-            _role_mean("background").alias("B"),
-            _role_mean("volume_correction").alias("V"),
+            *(
+                pl.col("signal").filter(pl.col("role") == role).alias(name)
+                for name, role in CONTROL_COLUMNS.items()
+            ),
         )
-        .sort("plate_id")
+    )
+    return gathered.with_columns(pl.col(name).list.mean() for name in CONTROL_COLUMNS).sort(
+        "plate_id"
     )
 
 

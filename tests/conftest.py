@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,25 @@ def run_study(study: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*SNAKEMAKE, "--directory", str(study)], capture_output=True, text=True, timeout=600
     )
+
+
+def planned_jobs(
+    study: Path, targets: list[str], env: dict[str, str], wildcard: str = "chunk"
+) -> set[tuple[str, str]]:
+    """(rule, value of its ``wildcard`` or "") of every job a ``--dry-run`` of ``targets``
+    plans (no targets: the default target)."""
+    done = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(study), "--dry-run", *targets],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs: list[list[str]] = []
+    for line in done.stdout.splitlines():
+        if m := re.match(r"^(?:local)?(?:rule|checkpoint) (\w+):$", line):
+            jobs.append([m.group(1), ""])
+        elif jobs and (m := re.match(rf"^\s+wildcards: {wildcard}=(\S+)$", line)):
+            jobs[-1][1] = m.group(1)
+    return {(rule, value) for rule, value in jobs}
 
 
 def only_status_files(study: Path) -> bool:

@@ -20,7 +20,7 @@ import pytest
 from killcurve.config import load_config
 from killcurve.pipeline import steps
 
-from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, run_study
+from .conftest import REPO, SMALL_STUDY, SNAKEMAKE, planned_jobs, run_study
 
 pytestmark = pytest.mark.workflow
 
@@ -312,22 +312,6 @@ def sheet_rows(study: Path) -> dict[str, dict[str, str]]:
     header = lines[0].split("\t")
     rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:] if line]
     return {row["plate_id"]: row for row in rows}
-
-
-def planned_jobs(study: Path, targets: list[str], env: dict[str, str]) -> set[tuple[str, str]]:
-    """(rule, chunk or "") of every job a ``--dry-run`` of ``targets`` plans."""
-    done = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(study), "--dry-run", *targets],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    jobs: list[list[str]] = []
-    for line in done.stdout.splitlines():
-        if m := re.match(r"^(?:local)?(?:rule|checkpoint) (\w+):$", line):
-            jobs.append([m.group(1), ""])
-        elif jobs and (m := re.match(r"^\s+wildcards: chunk=(\d+)$", line)):
-            jobs[-1][1] = m.group(1)
-    return {(rule, chunk) for rule, chunk in jobs}
 
 
 def test_a_no_op_run_leaves_pandas_unloaded(small_run: Path) -> None:

@@ -4,9 +4,8 @@ byte-identical, and a changed plate re-reading only itself."""
 from __future__ import annotations
 
 import hashlib
-import re
+import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import polars as pl
@@ -15,7 +14,7 @@ import yaml
 
 from killcurve.pipeline.timecourse import timecourse_tables
 
-from ..conftest import SNAKEMAKE, run_study
+from ..conftest import planned_jobs, run_study
 from . import known
 
 pytestmark = pytest.mark.workflow
@@ -32,19 +31,9 @@ def hashes(study: Path) -> dict[str, str]:
 
 
 def planned(study: Path) -> set[tuple[str, str]]:
-    """(rule, plate wildcard or "") of every job a dry run plans."""
-    done = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(study), "--dry-run"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    jobs: list[list[str]] = []
-    for line in done.stdout.splitlines():
-        if m := re.match(r"^(?:local)?(?:rule|checkpoint) (\w+):$", line):
-            jobs.append([m.group(1), ""])
-        elif jobs and (m := re.match(r"^\s+wildcards: plate=(\S+)$", line)):
-            jobs[-1][1] = m.group(1)
-    return {(rule, plate) for rule, plate in jobs if rule not in ("all", "default")}
+    """(rule, plate wildcard or "") of every job a dry run of the default target plans."""
+    jobs = planned_jobs(study, [], dict(os.environ), wildcard="plate")
+    return {job for job in jobs if job[0] not in ("all", "default")}
 
 
 @pytest.fixture(scope="module")

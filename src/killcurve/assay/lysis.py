@@ -42,7 +42,12 @@ REQUIRED_CONTROLS: dict[str, tuple[str, ...]] = {k: r.required for k, r in READO
 
 
 #: Control roles whose means :func:`control_means` gives, by the column they go to.
-CONTROL_COLUMNS = {"T": "target_only", "M": "max_lysis", "B": "background", "V": "volume_correction"}
+CONTROL_COLUMNS = {
+    "T": "target_only",
+    "M": "max_lysis",
+    "B": "background",
+    "V": "volume_correction",
+}
 
 
 def control_means(wells: pl.DataFrame) -> pl.DataFrame:
@@ -255,7 +260,19 @@ def compute_lysis(wells: pl.DataFrame) -> pl.DataFrame:
         out = out.with_columns(E=pl.lit(None, dtype=pl.Float64))
     scored = ~pl.col("excluded") & pl.col("role").is_in(LYSIS_ROLES)
     out = out.with_columns(pl.when(scored).then(pct_lysis_expr()).alias("pct_lysis"))
-    return out.with_columns(
+    return out.with_columns(lysis_flag_expr()).drop("T", "M", "B", "V", "E")
+
+
+def lysis_flag_expr() -> pl.Expr:
+    """``lysis_flag`` of a sample well from its ``pct_lysis``: ``negative`` below 0 %,
+    ``above_100`` above 100 %, else null; null for every other role.
+
+    >>> df = pl.DataFrame({"role": ["sample", "sample", "target_only"],
+    ...                    "pct_lysis": [-3.0, 101.0, -3.0]})
+    >>> df.select(lysis_flag_expr())["lysis_flag"].to_list()
+    ['negative', 'above_100', None]
+    """
+    return (
         pl.when(pl.col("role") != "sample")
         .then(None)
         .when(pl.col("pct_lysis") < 0)
@@ -264,4 +281,4 @@ def compute_lysis(wells: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("above_100"))
         .otherwise(None)
         .alias("lysis_flag")
-    ).drop("T", "M", "B", "V", "E")
+    )

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from killcurve.assay.lysis import compute_lysis
+from killcurve.assay.lysis import compute_lysis, lysis_flag_expr
 from killcurve.assay.readouts import TARGET_CELL_READOUTS
 from killcurve.errors import KillcurveInputError
 
@@ -269,16 +269,7 @@ def well_values_at(points: pl.DataFrame, at_h: float) -> pl.DataFrame:
             .alias("exclusion_reason"),
         )
         .with_columns(_exclude(missing, f"no reading at {at_h:g} h after addition"))
-        .with_columns(
-            pl.when(pl.col("role") != "sample")
-            .then(None)
-            .when(pl.col("pct_lysis") < 0)
-            .then(pl.lit("negative"))
-            .when(pl.col("pct_lysis") > 100)
-            .then(pl.lit("above_100"))
-            .otherwise(None)
-            .alias("lysis_flag")
-        )
+        .with_columns(lysis_flag_expr())
         .drop(
             "at_value",
             "at_signal",

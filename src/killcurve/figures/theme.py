@@ -18,10 +18,13 @@ SINGLE_COLUMN_IN = 3.5
 DOUBLE_COLUMN_IN = 7.2
 
 
-def product_colours(products: Sequence[str], order: Sequence[str] = ()) -> dict[str, str]:
-    """Fixed colour per product: products in ``order`` first, then the rest sorted."""
+def product_colours(
+    products: Sequence[str], order: Sequence[str] = (), palette: Sequence[str] = OKABE_ITO
+) -> dict[str, str]:
+    """Fixed colour per product from ``palette`` (cycled): products in ``order`` first, then
+    the rest sorted."""
     ranked = [p for p in order if p in set(products)] + sorted(set(products) - set(order))
-    return {p: OKABE_ITO[i % len(OKABE_ITO)] for i, p in enumerate(ranked)}
+    return {p: palette[i % len(palette)] for i, p in enumerate(ranked)}
 
 
 class theme_killcurve(theme_bw):  # plotnine themes are lower-case by convention

@@ -39,10 +39,8 @@ def colours(products: Sequence[str], order: Sequence[str] = ()) -> dict[str, str
     >>> len(set(colours([f"p{i}" for i in range(16)]).values()))
     16
     """
-    if len(set(products)) <= len(OKABE_ITO):
-        return product_colours(products, order)
-    ranked = [p for p in order if p in set(products)] + sorted(set(products) - set(order))
-    return {p: MANY[i % len(MANY)] for i, p in enumerate(ranked)}
+    palette = OKABE_ITO if len(set(products)) <= len(OKABE_ITO) else MANY
+    return product_colours(products, order, palette)
 
 
 def et_label(et_ratio: float | None) -> str:

@@ -20,7 +20,7 @@ join; a well contributes only inside its own time span):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -125,13 +125,20 @@ def mean_curves(points: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema).sort(*keys, "t_h", nulls_last=True)
 
 
-def metrics(points: pl.DataFrame, times_h: Sequence[float], level: float = 50.0) -> pl.DataFrame:
+def metrics(
+    points: pl.DataFrame,
+    times_h: Sequence[float],
+    level: float = 50.0,
+    at_times: Mapping[float, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """Killing metrics per well group (module docstring), one row per group: ``curve_id``, the
     :func:`group_columns`, ``n_wells``, ``t_last_h``, ``pct_lysis_at_<T>h`` and ``sd_at_<T>h``
-    per T of ``times_h``, ``t50_h``, ``t50_bound``, ``auc_pct_h``, ``plate_ids``."""
+    per T of ``times_h``, ``t50_h``, ``t50_bound``, ``auc_pct_h``, ``plate_ids``. ``at_times``:
+    the wells' values at each T when the caller has them
+    (:func:`killcurve.assay.timecourse.well_values_at`), else computed here."""
     keys = group_columns(points)
     curves = mean_curves(points)
-    per_well = {at: well_values_at(points, at) for at in times_h}
+    per_well = at_times or {at: well_values_at(points, at) for at in times_h}
     wells = (
         points.filter((pl.col("role") == "sample") & ~pl.col("excluded"))
         .group_by(keys)

@@ -72,6 +72,21 @@ def is_time_resolved(sheet: pl.DataFrame) -> pl.Series:
     return sheet["time"].fill_null("").str.strip_chars().str.to_lowercase() == TIME_RESOLVED
 
 
+def as_plate_rows(readings: pl.DataFrame, sheet_row: dict[str, str]) -> pl.DataFrame:
+    """A plate's readings joined to its layout as rows of the well table: ``raw`` dropped,
+    ``plate_id``, ``file`` and ``layout`` from its samplesheet row, and a reading the reader
+    flagged ``overflow`` kept but excluded (``exclusion_reason`` ``overflow``), never used as
+    a number."""
+    overflow = pl.col("flag").eq_missing(pl.lit("overflow"))
+    return readings.drop("raw").with_columns(
+        pl.lit(sheet_row["plate_id"]).alias("plate_id"),
+        pl.lit(sheet_row["file"]).alias("file"),
+        pl.lit(sheet_row["layout"]).alias("layout"),
+        overflow.alias("excluded"),
+        pl.when(overflow).then(pl.lit("overflow")).otherwise(None).alias("exclusion_reason"),
+    )
+
+
 @cache
 def _real_dir(path: str) -> str:
     """``os.path.realpath`` of a directory, computed once per process (the samplesheets of a

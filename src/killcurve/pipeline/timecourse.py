@@ -35,28 +35,26 @@ def _x_column(points: pl.DataFrame, axis: Axis) -> str:
 
 
 def fit_at_times(
-    points: pl.DataFrame,
-    times_h: Sequence[float],
+    at_times: dict[float, pl.DataFrame],
     fit_config: dict[str, Any],
     axis: Axis,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Curves fitted at each time (``timecourse_curves``, public names, ``t_h`` after
     ``curve_id``) and the wells they were fitted on (internal x, with ``t_h``).
 
-    Each well's % lysis at T (:func:`killcurve.assay.timecourse.well_values_at`) is fitted
-    like an endpoint plate with :func:`killcurve.fit.curves.fit_curves`: same model, flags,
-    verdicts. Sample wells without x (untitrated time courses) are left out.
+    ``at_times`` maps each T to the wells' % lysis at T
+    (:func:`killcurve.assay.timecourse.well_values_at`), fitted like an endpoint plate with
+    :func:`killcurve.fit.curves.fit_curves`: same model, flags, verdicts. Sample wells without
+    x (untitrated time courses) are left out.
     """
     from killcurve.fit.curve_table import curve_id_expr
     from killcurve.fit.curves import FitOptions, fit_curves
 
     options = FitOptions.from_config(fit_config)
-    x = _x_column(points, axis)
     curves, wells = [], []
-    for at in times_h:
-        at_t = tc.well_values_at(points, at).filter(
-            (pl.col("role") != "sample") | pl.col(x).is_not_null()
-        )
+    for at, values in at_times.items():
+        x = _x_column(values, axis)
+        at_t = values.filter((pl.col("role") != "sample") | pl.col(x).is_not_null())
         if at_t.filter(pl.col("role") == "sample").height == 0:
             continue
         at_points = axis.points(at_t)
@@ -140,8 +138,9 @@ def analyse_points(points: pl.DataFrame, config: dict[str, Any]) -> dict[str, pl
     course = settings(config)
     times = [float(t) for t in course["times_h"]]
     axis = Axis.from_config(config.get("axis"))
-    metrics = kinetics.metrics(points, times, float(course["level_pct"]))
-    curves, wells = fit_at_times(points, times, config.get("fit") or {}, axis)
+    at_times = {at: tc.well_values_at(points, at) for at in times}
+    metrics = kinetics.metrics(points, times, float(course["level_pct"]), at_times)
+    curves, wells = fit_at_times(at_times, config.get("fit") or {}, axis)
     comparisons = compare_over_time(curves, wells, metrics, config.get("comparisons") or [], axis)
     return {
         "metrics": metrics,
@@ -215,23 +214,10 @@ def analyse(
     qc_csv: Path,
 ) -> None:
     """Merge the plates' rows (``timecourse.parquet``) and write the time-resolved tables."""
-    from killcurve.study.wells import WELL_COLUMNS
+    from killcurve.study.timecourse import point_order
 
-    parts = [pl.read_parquet(p) for p in plates]
-    points = pl.concat(parts, how="diagonal_relaxed")
-    tail = [c for c in parts[0].columns if c in ("file", "layout", "excluded", "exclusion_reason")]
-    time_part = [
-        *tc.TIME_COLUMNS[:2],
-        "addition_h",
-        "t_h",
-        "norm_signal",
-        "pct_lysis",
-        "lysis_flag",
-    ]
-    extra = sorted(set(points.columns) - {*WELL_COLUMNS, *tail, *time_part})
-    points = points.select(*WELL_COLUMNS, *extra, *tail, *time_part).sort(
-        "plate_id", "cycle", "row", "col"
-    )
+    points = pl.concat([pl.read_parquet(p) for p in plates], how="diagonal_relaxed")
+    points = points.select(point_order(points.columns)).sort("plate_id", "cycle", "row", "col")
     write_parquet(points, points_out)
     tables = analyse_points(points, config)
     write_csv(tables["metrics"], metrics_csv)

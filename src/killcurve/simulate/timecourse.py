@@ -481,20 +481,8 @@ def timecourse_truth(design: TimecourseDesign, curves: pl.DataFrame | None = Non
                     "note": f"censored: {', '.join(censored)}" if censored else None,
                 }
             )
-    schema = {c: pl.String for c in TRUTH_COLUMNS} | {
-        c: pl.Float64
-        for c in (
-            "et_ratio",
-            "t_h",
-            "value",
-            "typical_value",
-            "et50_inf",
-            "top",
-            "hill",
-            "tau_h",
-            "t_last_h",
-        )
-    }
+    text = ("metric", "test", "reference", *CURVE_KEYS, "note")
+    schema = {c: pl.String if c in text else pl.Float64 for c in TRUTH_COLUMNS}
     return pl.DataFrame(rows, schema=schema)
 
 

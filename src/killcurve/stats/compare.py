@@ -294,20 +294,32 @@ def _auc_row(curves: pl.DataFrame, test: str, reference: str, level: float) -> d
         notes.append("the curves' tested E:T ranges differ: their AUC spans differ")
     if len(a) < 2 or len(b) < 2:
         return {**row, "notes": "; ".join([*notes, "fewer than 2 curves in an arm: not tested"])}
+    values, note = welch_difference(a, b, level)
+    return {**row, **values, "notes": "; ".join([*notes, note])}
+
+
+def welch_difference(a: np.ndarray, b: np.ndarray, level: float) -> tuple[dict[str, float], str]:
+    """Mean a − b with Welch's t interval at ``level`` and two-sided p (≥ 2 values in each),
+    as result columns, and the note saying its df (or that equal values cannot be tested).
+
+    SE = √(s_a²/n_a + s_b²/n_b), Welch–Satterthwaite df.
+
+    >>> values, note = welch_difference(np.array([1.0, 3.0]), np.array([0.0, 2.0]), 0.95)
+    >>> values["estimate"], note
+    (1.0, 'Welch df 2')
+    """
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     diff, se = float(a.mean() - b.mean()), float(np.sqrt(va + vb))
     if se == 0:
-        return {**row, "estimate": diff, "notes": "; ".join([*notes, "no variation: not tested"])}
+        return {"estimate": diff}, "no variation: not tested"
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     t = float(stats.t.ppf(0.5 + level / 2.0, df))
     return {
-        **row,
         "estimate": diff,
         "lower": diff - t * se,
         "upper": diff + t * se,
         "p_value": float(2.0 * stats.t.sf(abs(diff) / se, df)),
-        "notes": "; ".join([*notes, f"Welch df {df:.3g}"]),
-    }
+    }, f"Welch df {df:.3g}"
 
 
 def _without_et50(

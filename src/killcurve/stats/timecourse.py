@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from killcurve.errors import KillcurveInputError
+from killcurve.stats.compare import welch_difference
 from killcurve.stats.mixed import fit_mixed
 
 #: Titration columns a metrics row may carry.
@@ -138,27 +138,13 @@ def auc_rows(
         notes.append("the curves' time spans differ: their AUC spans differ")
     if len(a) == 0 or len(b) == 0:
         return [{**row, "notes": "; ".join([*notes, "an arm has no curve: not tested"])}]
-    diff = float(a.mean() - b.mean())
     if len(a) < 2 or len(b) < 2:
+        diff = float(a.mean() - b.mean())
         return [
             {**row, "estimate": diff, "notes": "; ".join([*notes, "fewer than 2 curves in an arm"])}
         ]
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = float(np.sqrt(va + vb))
-    if se == 0:
-        return [{**row, "estimate": diff, "notes": "; ".join([*notes, "no variation: not tested"])}]
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    t = float(stats.t.ppf(0.5 + level / 2.0, df))
-    return [
-        {
-            **row,
-            "estimate": diff,
-            "lower": diff - t * se,
-            "upper": diff + t * se,
-            "p_value": float(2.0 * stats.t.sf(abs(diff) / se, df)),
-            "notes": "; ".join([*notes, f"Welch df {df:.3g}"]),
-        }
-    ]
+    values, note = welch_difference(a, b, level)
+    return [{**row, **values, "notes": "; ".join([*notes, note])}]
 
 
 def metric_rows(

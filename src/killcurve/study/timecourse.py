@@ -9,6 +9,7 @@ normalisation at effector addition and % lysis of :mod:`killcurve.assay.timecour
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -18,8 +19,29 @@ from killcurve.errors import KillcurveInputError
 from killcurve.io.exclusions import apply_exclusions
 from killcurve.io.readers import read_export
 from killcurve.io.readers.select import one_read, parse_time, sweeps_as_time_points
-from killcurve.io.samplesheet import resolve_in_study
-from killcurve.study.wells import TRAILING_COLUMNS, WELL_COLUMNS, _choice, plate_layout
+from killcurve.io.samplesheet import as_plate_rows, resolve_in_study
+from killcurve.study.wells import (
+    TRAILING_COLUMNS,
+    WELL_COLUMNS,
+    _choice,
+    check_readings,
+    plate_layout,
+)
+
+#: Columns after the well table's: the time point, then what is computed at it.
+POINT_COLUMNS = (*tc.TIME_COLUMNS, "pct_lysis", "lysis_flag")
+
+
+def point_order(columns: Sequence[str]) -> list[str]:
+    """Column order of ``timecourse.parquet``: the well table's leading columns, the other
+    metadata sorted, its trailing columns, then the :data:`POINT_COLUMNS` present.
+
+    >>> point_order(["pct_lysis", "zeta", *TRAILING_COLUMNS, *WELL_COLUMNS, "cycle"])[-6:]
+    ['file', 'layout', 'excluded', 'exclusion_reason', 'cycle', 'pct_lysis']
+    """
+    extra = sorted(set(columns) - {*WELL_COLUMNS, *TRAILING_COLUMNS, *POINT_COLUMNS})
+    points = [c for c in POINT_COLUMNS if c in columns]
+    return [*WELL_COLUMNS, *extra, *TRAILING_COLUMNS, *points]
 
 
 def plate_points(
@@ -59,29 +81,8 @@ def plate_points(
         on="well",
         how="left",
     )
-    outside = joined.filter(pl.col("row").is_null())
-    if outside.height:
-        raise KillcurveInputError(
-            f"plate {plate}: layout {sheet_row['layout']} uses wells {outside['well'][0]}… "
-            f"that {source} does not have. Is the layout for another plate size?"
-        )
-    unreadable = joined.filter(pl.col("flag").is_in(["empty", "not_numeric"]))
-    if unreadable.height:
-        row = unreadable.row(0, named=True)
-        raise KillcurveInputError(
-            f"plate {plate} well {row['well']} ({row['role']}) at {row['time_h']:.4g} h: "
-            f"reading {row['raw']!r} in {source} is "
-            f"{'empty' if row['flag'] == 'empty' else 'not a number'}. Fix the export, or drop "
-            "the well from the layout."
-        )
-    overflow = pl.col("flag").eq_missing(pl.lit("overflow"))
-    return joined.drop("raw").with_columns(
-        pl.lit(plate).alias("plate_id"),
-        pl.lit(sheet_row["file"]).alias("file"),
-        pl.lit(sheet_row["layout"]).alias("layout"),
-        overflow.alias("excluded"),
-        pl.when(overflow).then(pl.lit("overflow")).otherwise(None).alias("exclusion_reason"),
-    )
+    check_readings(joined, sheet_row, readings["well"].n_unique())
+    return as_plate_rows(joined, sheet_row)
 
 
 def addition_choice(sheet_row: dict[str, str | None]) -> float | str | None:
@@ -117,15 +118,10 @@ def load_points(
     ``source`` names the sheet), addition, normalised signal and % lysis per time point."""
     plates = [plate_points(row, study_dir, cache) for row in sheet.iter_rows(named=True)]
     points = pl.concat(plates, how="diagonal_relaxed")
-    extra = [
-        c for c in points.columns if c not in (*WELL_COLUMNS, *TRAILING_COLUMNS, "cycle", "time_h")
-    ]
     for column in WELL_COLUMNS:
         if column not in points.columns:
             points = points.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    points = points.select(
-        *WELL_COLUMNS, *sorted(extra), *TRAILING_COLUMNS, "cycle", "time_h"
-    ).sort("plate_id", "cycle", "row", "col")
+    points = points.select(point_order(points.columns)).sort("plate_id", "cycle", "row", "col")
     if exclusions is not None:
         mine = exclusions.filter(pl.col("plate_id").is_in(sheet["plate_id"].implode()))
         points = apply_exclusions(points, mine, source)

@@ -17,7 +17,12 @@ from killcurve.errors import KillcurveInputError
 from killcurve.io.layout import NUMERIC_FIELDS, OPTIONAL_TEXT_FIELDS, check_layout, read_layout
 from killcurve.io.readers import read_export, select_plate, tidy_csv
 from killcurve.io.readers.tidy_csv import is_tidy_mapping, tidy_plate_wells
-from killcurve.io.samplesheet import FILE_COLUMNS, is_time_resolved, resolve_in_study
+from killcurve.io.samplesheet import (
+    FILE_COLUMNS,
+    as_plate_rows,
+    is_time_resolved,
+    resolve_in_study,
+)
 
 #: Leading columns of ``wells.parquet``, in order; other metadata follows.
 WELL_COLUMNS = (
@@ -159,7 +164,6 @@ def plate_wells(
         export = read_export(path, sheet_row.get("format") or "grid_csv")
     except KillcurveInputError as err:
         raise KillcurveInputError(f"plate {plate}: {err}") from None
-    source = f"file {sheet_row['file']}"
     index, read = _choice(sheet_row)
     try:
         readings = select_plate(export, index, read, sheet_row.get("time"))
@@ -170,29 +174,31 @@ def plate_wells(
     joined = layout.drop("row", "col").join(
         readings.select("well", "row", "col", "signal", "flag", "raw"), on="well", how="left"
     )
+    check_readings(joined, sheet_row, readings["well"].n_unique())
+    return as_plate_rows(joined, sheet_row)
+
+
+def check_readings(joined: pl.DataFrame, sheet_row: dict[str, str], n_read: int) -> None:
+    """Refuse a plate whose layout uses wells its export lacks (null ``row`` after the join;
+    ``n_read`` wells were read) or whose used wells hold an empty or non-numeric reading,
+    naming the plate, the well and, on a time-resolved plate (``time_h``), the time."""
+    plate, source = sheet_row["plate_id"], f"file {sheet_row['file']}"
     outside = joined.filter(pl.col("row").is_null())
     if outside.height:
         raise KillcurveInputError(
             f"plate {plate}: layout {sheet_row['layout']} uses wells {outside['well'][0]}… "
-            f"that {source} does not have ({readings.height} wells read). "
+            f"that {source} does not have ({n_read} wells read). "
             "Is the layout for another plate size?"
         )
     unreadable = joined.filter(pl.col("flag").is_in(["empty", "not_numeric"]))
     if unreadable.height:
         row = unreadable.row(0, named=True)
+        at = f" at {row['time_h']:.4g} h" if "time_h" in row else ""
         raise KillcurveInputError(
-            f"plate {plate} well {row['well']} ({row['role']}): reading {row['raw']!r} in "
+            f"plate {plate} well {row['well']} ({row['role']}){at}: reading {row['raw']!r} in "
             f"{source} is {'empty' if row['flag'] == 'empty' else 'not a number'}. "
             "Fix the export (decimal point, not comma), or drop the well from the layout."
         )
-    overflow = pl.col("flag").eq_missing(pl.lit("overflow"))
-    return joined.drop("raw").with_columns(
-        pl.lit(plate).alias("plate_id"),
-        pl.lit(sheet_row["file"]).alias("file"),
-        pl.lit(sheet_row["layout"]).alias("layout"),
-        overflow.alias("excluded"),
-        pl.when(overflow).then(pl.lit("overflow")).otherwise(None).alias("exclusion_reason"),
-    )
 
 
 def load_wells(sheet: pl.DataFrame, study_dir: Path, cache: Path | None = None) -> pl.DataFrame:

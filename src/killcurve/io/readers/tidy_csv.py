@@ -58,7 +58,7 @@ from killcurve.io.readers.cells import classify
 from killcurve.io.readers.model import PlateExport
 from killcurve.io.readers.records import Record, build_export
 from killcurve.io.readers.text import csv_rows, guess_decimal, guess_delimiter, read_text
-from killcurve.io.samplesheet import FILE_COLUMNS, resolve_in_study
+from killcurve.io.samplesheet import FILE_COLUMNS, as_plate_rows, resolve_in_study
 from killcurve.plate import row_letter, split_well
 
 FORMAT = "tidy_csv"
@@ -385,11 +385,4 @@ def tidy_plate_wells(sheet_row: dict[str, str], study_dir: Path) -> pl.DataFrame
             f"{where} line {row['source_row']} ({row['role']}): reading {row['raw']!r} is "
             f"{'empty' if row['flag'] == 'empty' else 'not a number'}. Fix the file."
         )
-    overflow = pl.col("flag").eq_missing(pl.lit("overflow"))
-    return points.drop("raw").with_columns(
-        pl.lit(plate).alias("plate_id"),
-        pl.lit(sheet_row["file"]).alias("file"),
-        pl.lit(sheet_row["layout"]).alias("layout"),
-        overflow.alias("excluded"),
-        pl.when(overflow).then(pl.lit("overflow")).otherwise(None).alias("exclusion_reason"),
-    )
+    return as_plate_rows(points, sheet_row)
